@@ -1,0 +1,46 @@
+#pragma once
+
+// Edge validation of the customer file: required fields, documented limits,
+// enum values, and normalisation (E.164 phones, trimmed strings). Every error is
+// INVALID_ARGUMENT and names the offending field, e.g. "customer.emails[1].address".
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "services/customers/phone_normalizer.h"
+#include "servicedesk/v1/customer.pb.h"
+
+namespace servicedesk::customers {
+
+struct Limits {
+  static constexpr std::size_t kShortText = 200;
+  static constexpr std::size_t kLongText = 4000;
+  static constexpr int kPhoneNumbers = 20;
+  static constexpr int kEmails = 20;
+  static constexpr int kContacts = 20;
+  static constexpr int kPreferences = 50;
+  static constexpr std::size_t kEmail = 254;
+  static constexpr std::size_t kRequestId = 100;
+  static constexpr int kMaxContextInteractions = 100;
+  static constexpr int kDefaultContextInteractions = 20;
+  static constexpr int kImportInteractions = 10000;
+};
+
+// Validates `customer` (as it will be stored) and normalises it in place.
+// `field` is the prefix for error messages ("customer", "record.customer").
+absl::Status ValidateCustomer(v1::Customer* customer, const PhoneNormalizer& phones,
+                              absl::string_view field);
+
+// Validates an interaction to be appended; fills start_time with `now` when unset.
+absl::Status ValidateInteraction(v1::Interaction* interaction, absl::Time now,
+                                 absl::string_view field);
+
+absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
+absl::Status ValidateExternalId(absl::string_view external_id, absl::string_view field);
+
+// Within the range google.protobuf.Timestamp allows (years 1 to 9999).
+bool IsValidTimestamp(const google::protobuf::Timestamp& timestamp);
+
+// Checks a length limit; `field: longer than N characters`.
+absl::Status CheckLength(absl::string_view value, std::size_t limit, absl::string_view field);
+
+}  // namespace servicedesk::customers

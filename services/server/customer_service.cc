@@ -1,0 +1,223 @@
+#include "services/server/customer_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/server/grpc_status.h"
+#include "services/server/logging.h"
+
+namespace servicedesk::server {
+
+namespace {
+
+template <typename T>
+absl::Status Assign(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return result.status();
+  *response = std::move(*result);
+  return absl::OkStatus();
+}
+
+// Errors of the desk itself are logged; refusals of bad input are the client's business.
+void LogIfInternal(const absl::Status& status, absl::string_view method, const Caller& caller) {
+  if (status.ok()) return;
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kUnknown:
+      LogEvent(spdlog::level::err, "rpc.failed",
+               {{"method", std::string(method)},
+                {"principal", caller.principal},
+                {"request_id", caller.request_id},
+                {"error", std::string(status.message())}});
+      break;
+    default:
+      break;
+  }
+}
+
+constexpr int kMaxReportedImportErrors = 1000;
+
+class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRequest> {
+ public:
+  ImportReactor(DeskLoop* loop, customers::CustomerCommands* commands, Caller caller,
+                v1::ImportCustomersResponse* response)
+      : loop_(loop), commands_(commands), caller_(std::move(caller)), response_(response) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client closed its side (or the call was cancelled): report what was done.
+      Finish(grpc::Status::OK);
+      return;
+    }
+    const int64_t index = response_->received();
+    response_->set_received(index + 1);
+    loop_->Post([this, index, record = std::move(*request_.mutable_record())]() mutable {
+      const std::string external_id = record.external_id().substr(0, 200);
+      auto outcome = commands_->Import(std::move(record), caller_.principal);
+      switch (outcome.kind) {
+        case customers::ImportOutcome::Kind::kCreated:
+          response_->set_created(response_->created() + 1);
+          response_->set_interactions_created(response_->interactions_created() +
+                                              outcome.interactions_created);
+          break;
+        case customers::ImportOutcome::Kind::kUnchanged:
+          response_->set_unchanged(response_->unchanged() + 1);
+          break;
+        case customers::ImportOutcome::Kind::kRejected:
+          if (response_->errors_size() < kMaxReportedImportErrors) {
+            auto* error = response_->add_errors();
+            error->set_index(index);
+            error->set_external_id(external_id);
+            const absl::string_view message = outcome.error.message();
+            const auto colon = message.find(':');
+            error->set_field(colon == absl::string_view::npos ? "" : std::string(message.substr(0, colon)));
+            error->set_message(std::string(message));
+          }
+          break;
+      }
+      request_.Clear();
+      StartRead(&request_);
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  DeskLoop* loop_;
+  customers::CustomerCommands* commands_;
+  Caller caller_;
+  v1::ImportCustomersResponse* response_;
+  v1::ImportCustomersRequest request_;
+};
+
+}  // namespace
+
+template <typename Fn>
+grpc::ServerUnaryReactor* CustomerServiceImpl::Answer(grpc::CallbackServerContext* context,
+                                                      Fn&& fn) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = gate_->CallerOf(context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  reactor->Finish(ToGrpcStatus(fn(*caller)));
+  return reactor;
+}
+
+template <typename Fn>
+grpc::ServerUnaryReactor* CustomerServiceImpl::Mutate(grpc::CallbackServerContext* context,
+                                                      Fn&& fn) {
+  auto* reactor = context->DefaultReactor();
+  auto caller = gate_->CallerOf(context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  loop_->Post([reactor, fn = std::forward<Fn>(fn), caller = *std::move(caller)]() mutable {
+    reactor->Finish(ToGrpcStatus(fn(caller)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
+    grpc::CallbackServerContext* context, const v1::CreateCustomerRequest* request,
+    v1::Customer* response) {
+  return Mutate(context, [this, request, response](const Caller& caller) {
+    auto status = Assign(commands_->Create(*request, caller.principal), response);
+    LogIfInternal(status, "CreateCustomer", caller);
+    if (status.ok()) {
+      LogEvent(spdlog::level::info, "customer.created",
+               {{"customer", response->name()}, {"principal", caller.principal},
+                {"request_id", caller.request_id}});
+    }
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
+    grpc::CallbackServerContext* context, const v1::UpdateCustomerRequest* request,
+    v1::Customer* response) {
+  return Mutate(context, [this, request, response](const Caller& caller) {
+    auto status = Assign(commands_->Update(*request, caller.principal), response);
+    LogIfInternal(status, "UpdateCustomer", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::CreateInteraction(
+    grpc::CallbackServerContext* context, const v1::CreateInteractionRequest* request,
+    v1::Interaction* response) {
+  return Mutate(context, [this, request, response](const Caller& caller) {
+    auto status = Assign(commands_->AppendInteraction(*request, caller.principal), response);
+    LogIfInternal(status, "CreateInteraction", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(grpc::CallbackServerContext* context,
+                                                           const v1::GetCustomerRequest* request,
+                                                           v1::Customer* response) {
+  return Answer(context, [&](const Caller& caller) {
+    auto status = Assign(queries_->Get(*request), response);
+    LogIfInternal(status, "GetCustomer", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
+    grpc::CallbackServerContext* context, const v1::ListCustomersRequest* request,
+    v1::ListCustomersResponse* response) {
+  return Answer(context, [&](const Caller& caller) {
+    auto status = Assign(queries_->List(*request), response);
+    LogIfInternal(status, "ListCustomers", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::LookupCustomers(
+    grpc::CallbackServerContext* context, const v1::LookupCustomersRequest* request,
+    v1::LookupCustomersResponse* response) {
+  return Answer(context, [&](const Caller& caller) {
+    auto status = Assign(queries_->Lookup(*request), response);
+    LogIfInternal(status, "LookupCustomers", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListInteractions(
+    grpc::CallbackServerContext* context, const v1::ListInteractionsRequest* request,
+    v1::ListInteractionsResponse* response) {
+  return Answer(context, [&](const Caller& caller) {
+    auto status = Assign(queries_->ListInteractions(*request), response);
+    LogIfInternal(status, "ListInteractions", caller);
+    return status;
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomerContext(
+    grpc::CallbackServerContext* context, const v1::GetCustomerContextRequest* request,
+    v1::CustomerContext* response) {
+  return Answer(context, [&](const Caller& caller) {
+    auto status = queries_->Context(*request, response);
+    LogIfInternal(status, "GetCustomerContext", caller);
+    return status;
+  });
+}
+
+grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerServiceImpl::ImportCustomers(
+    grpc::CallbackServerContext* context, v1::ImportCustomersResponse* response) {
+  auto caller = gate_->CallerOf(context);
+  if (!caller.ok()) {
+    class Refused final : public grpc::ServerReadReactor<v1::ImportCustomersRequest> {
+     public:
+      explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(caller.status());
+  }
+  return new ImportReactor(loop_, commands_, *std::move(caller), response);
+}
+
+}  // namespace servicedesk::server

@@ -1,0 +1,123 @@
+#include "services/server/desk_server.h"
+
+#include <future>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/customers/demo_data.h"
+#include "services/server/logging.h"
+#include "storage/key_codec.h"
+
+namespace servicedesk::server {
+
+absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& config,
+                                                              const Clock* clock) {
+  if (auto s = ValidateConfig(config); !s.ok()) return s;
+  std::unique_ptr<DeskServer> desk(new DeskServer());
+  desk->config_ = config;
+  desk->clock_ = clock != nullptr ? clock : &desk->system_clock_;
+
+  storage::DatabaseOptions db_options;
+  db_options.path = config.data_dir;
+  db_options.sync_writes = config.sync_writes;
+  db_options.block_cache_bytes = static_cast<std::size_t>(config.block_cache_mb) << 20;
+  auto database = storage::Database::Open(db_options);
+  if (!database.ok()) return database.status();
+  desk->database_ = *std::move(database);
+  auto writer = storage::EventWriter::Create(desk->database_.get());
+  if (!writer.ok()) return writer.status();
+  desk->writer_ = *std::move(writer);
+
+  desk->customer_store_ = std::make_unique<storage::CustomerStore>(desk->database_.get());
+  desk->phones_ = std::make_unique<customers::PhoneNormalizer>(config.default_region);
+  desk->customer_commands_ = std::make_unique<customers::CustomerCommands>(
+      desk->customer_store_.get(), desk->writer_.get(), desk->phones_.get(), desk->clock_);
+  desk->customer_queries_ = std::make_unique<customers::CustomerQueries>(
+      desk->customer_store_.get(), desk->phones_.get());
+  desk->loop_ = std::make_unique<DeskLoop>();
+
+  if (config.demo_customers > 0) {
+    if (auto s = desk->LoadDemoData(); !s.ok()) return s;
+  }
+
+  desk->gate_ = std::make_unique<CallGate>(config.auth_enabled, config.tokens);
+  desk->customer_service_ = std::make_unique<CustomerServiceImpl>(
+      desk->gate_.get(), desk->loop_.get(), desk->customer_commands_.get(),
+      desk->customer_queries_.get());
+  desk->diagnostics_service_ = std::make_unique<DiagnosticsServiceImpl>(desk->gate_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &desk->port_);
+  builder.RegisterService(desk->customer_service_.get());
+  builder.RegisterService(desk->diagnostics_service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AuthInterceptorFactory>(desk->gate_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  desk->server_ = builder.BuildAndStart();
+  if (!desk->server_ || desk->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen));
+  }
+  auto* health = desk->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  LogEvent(spdlog::level::info, "server.serving",
+           {{"listen", config.listen}, {"port", absl::StrCat(desk->port_)},
+            {"data_dir", config.data_dir}, {"auth", config.auth_enabled ? "on" : "off"},
+            {"schema_version", absl::StrCat(desk->database_->schema_version())}});
+  return desk;
+}
+
+absl::Status DeskServer::LoadDemoData() {
+  // Only into an empty directory: the demo never touches real data.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
+        rocksdb::ReadOptions(), database_->handle(storage::Family::kCustomers)));
+    it->SeekToFirst();
+    if (it->Valid()) return absl::OkStatus();
+  }
+  std::promise<absl::Status> done;
+  loop_->Post([this, &done] {
+    customers::DemoData demo(config_.demo_seed);
+    int created = 0;
+    for (int i = 0; i < config_.demo_customers; ++i) {
+      auto outcome = customer_commands_->Import(demo.Record(static_cast<uint64_t>(i)), "system/demo");
+      if (outcome.kind == customers::ImportOutcome::Kind::kRejected) {
+        done.set_value(outcome.error);
+        return;
+      }
+      ++created;
+    }
+    LogEvent(spdlog::level::info, "demo.loaded",
+             {{"customers", absl::StrCat(created)}, {"seed", absl::StrCat(config_.demo_seed)},
+              {"example_phone", customers::DemoData::MobileNumber(0)}});
+    done.set_value(absl::OkStatus());
+  });
+  return done.get_future().get();
+}
+
+void DeskServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  LogEvent(spdlog::level::info, "server.stopping");
+  if (server_) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::seconds(config_.shutdown_grace_seconds));
+    server_->Wait();
+  }
+  if (loop_) loop_->Stop();
+  if (database_) {
+    if (auto s = database_->Flush(); !s.ok()) {
+      LogEvent(spdlog::level::err, "storage.flush_failed", {{"error", std::string(s.message())}});
+    }
+  }
+  LogEvent(spdlog::level::info, "server.stopped",
+           {{"last_event_seq", writer_ ? absl::StrCat(writer_->last_seq()) : "0"}});
+}
+
+DeskServer::~DeskServer() { Shutdown(); }
+
+}  // namespace servicedesk::server

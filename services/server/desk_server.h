@@ -1,0 +1,65 @@
+#pragma once
+
+// servicedeskd assembled: storage, the desk loop, the services and the gRPC
+// server. Used by main() and, in-process, by the integration tests.
+//
+// Start order: open storage (fails fast on a locked or newer directory), load the
+// demo data set into an empty directory, start gRPC, report SERVING.
+// Shutdown order: NOT_SERVING, stop gRPC (in-flight calls finish or are cancelled
+// after the grace period), drain the desk loop, flush RocksDB.
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "services/common/clock.h"
+#include "services/common/desk_loop.h"
+#include "services/customers/customer_commands.h"
+#include "services/customers/customer_queries.h"
+#include "services/customers/phone_normalizer.h"
+#include "services/server/auth.h"
+#include "services/server/config.h"
+#include "services/server/customer_service.h"
+#include "services/server/diagnostics_service.h"
+#include "storage/customer_store.h"
+#include "storage/database.h"
+#include "storage/event_writer.h"
+
+namespace servicedesk::server {
+
+class DeskServer {
+ public:
+  // `clock` may be null (system clock).
+  static absl::StatusOr<std::unique_ptr<DeskServer>> Start(const Config& config,
+                                                           const Clock* clock = nullptr);
+  ~DeskServer();
+
+  int port() const { return port_; }
+  // Idempotent.
+  void Shutdown();
+  storage::Database* database() const { return database_.get(); }
+
+ private:
+  DeskServer() = default;
+  absl::Status LoadDemoData();
+
+  Config config_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<storage::Database> database_;
+  std::unique_ptr<storage::EventWriter> writer_;
+  std::unique_ptr<storage::CustomerStore> customer_store_;
+  std::unique_ptr<customers::PhoneNormalizer> phones_;
+  std::unique_ptr<customers::CustomerCommands> customer_commands_;
+  std::unique_ptr<customers::CustomerQueries> customer_queries_;
+  std::unique_ptr<DeskLoop> loop_;
+  std::unique_ptr<CallGate> gate_;
+  std::unique_ptr<CustomerServiceImpl> customer_service_;
+  std::unique_ptr<DiagnosticsServiceImpl> diagnostics_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace servicedesk::server

@@ -1,0 +1,63 @@
+#include "storage/event_writer.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "storage/key_codec.h"
+
+namespace servicedesk::storage {
+
+namespace {
+constexpr absl::string_view kCounterPrefix = "counter/";
+}
+
+absl::StatusOr<std::unique_ptr<EventWriter>> EventWriter::Create(Database* db) {
+  std::unique_ptr<EventWriter> writer(new EventWriter(db));
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->db()->NewIterator(rocksdb::ReadOptions(), db->handle(Family::kEvents)));
+    it->SeekToLast();
+    if (it->Valid()) {
+      auto seq = ReadU64(it->key().ToStringView());
+      if (!seq) return absl::DataLossError("events: malformed key at the end of the log");
+      writer->last_seq_ = *seq;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading the event log");
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->db()->NewIterator(rocksdb::ReadOptions(), db->handle(Family::kMeta)));
+    for (it->Seek(rocksdb::Slice(kCounterPrefix.data(), kCounterPrefix.size())); it->Valid() && it->key().starts_with(rocksdb::Slice(kCounterPrefix.data(), kCounterPrefix.size()));
+         it->Next()) {
+      auto next = ReadU64(it->value().ToStringView());
+      if (!next) return absl::DataLossError(absl::StrCat("meta: malformed ", it->key().ToString()));
+      writer->next_ids_[it->key().ToString().substr(kCounterPrefix.size())] = *next;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "reading id counters");
+  }
+  return writer;
+}
+
+uint64_t EventWriter::NextId(rocksdb::WriteBatch* batch, const std::string& name) {
+  auto [it, inserted] = next_ids_.try_emplace(name, 1);
+  const uint64_t id = it->second++;
+  batch->Put(db_->handle(Family::kMeta), absl::StrCat(kCounterPrefix, name), EncodeU64(it->second))
+      .PermitUncheckedError();
+  return id;
+}
+
+absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch, v1::Event* event) {
+  const uint64_t seq = last_seq_ + 1;
+  event->set_seq(seq);
+  if (event->shard().empty()) event->set_shard("default");
+  std::string payload;
+  if (!event->SerializeToString(&payload)) return absl::InternalError("cannot encode event");
+  auto put = batch->Put(db_->handle(Family::kEvents), EventKey(seq), payload);
+  if (!put.ok()) return FromRocks(put, "adding event to batch");
+  auto status = db_->db()->Write(db_->write_options(), batch);
+  if (!status.ok()) return FromRocks(status, "committing batch");
+  last_seq_ = seq;
+  return seq;
+}
+
+}  // namespace servicedesk::storage

@@ -1,0 +1,45 @@
+#pragma once
+
+// The single writer. Every mutation of desk state is one WriteBatch holding the
+// rows it changes plus one Event at the next gap-free sequence number.
+//
+// Threading: not thread-safe. Exactly one thread (the desk loop) calls Commit and
+// NextId; readers never need it.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <rocksdb/write_batch.h>
+
+#include "absl/status/statusor.h"
+#include "servicedesk/v1/events.pb.h"
+#include "storage/database.h"
+
+namespace servicedesk::storage {
+
+class EventWriter {
+ public:
+  // Reads the last event sequence number and the id counters from `db`.
+  static absl::StatusOr<std::unique_ptr<EventWriter>> Create(Database* db);
+
+  // Hands out the next id of counter `name` ("customer", "interaction", ...) and puts the
+  // advanced counter into `batch`, so the id is durable exactly when the batch is.
+  // Ids of a batch that fails to commit are skipped, never reused.
+  uint64_t NextId(rocksdb::WriteBatch* batch, const std::string& name);
+
+  // Sets event->seq, adds the event to `batch` and writes the batch atomically.
+  // Returns the sequence number. On error nothing is written and the sequence does not move.
+  absl::StatusOr<uint64_t> Commit(rocksdb::WriteBatch* batch, v1::Event* event);
+
+  uint64_t last_seq() const { return last_seq_; }
+
+ private:
+  explicit EventWriter(Database* db) : db_(db) {}
+
+  Database* db_;
+  uint64_t last_seq_ = 0;
+  std::map<std::string, uint64_t> next_ids_;
+};
+
+}  // namespace servicedesk::storage
