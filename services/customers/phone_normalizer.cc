@@ -47,7 +47,9 @@ absl::StatusOr<std::string> PhoneNormalizer::ToE164(absl::string_view input,
         field, ": '", input,
         "' has no country code and no default region is configured (phone.default_region)"));
   }
-  if (error != PhoneNumberUtil::NO_PARSING_ERROR || !Util().IsPossibleNumber(parsed)) {
+  // IS_POSSIBLE_LOCAL_ONLY numbers (dialable only inside an area) are not a caller's identity.
+  if (error != PhoneNumberUtil::NO_PARSING_ERROR ||
+      Util().IsPossibleNumberWithReason(parsed) != PhoneNumberUtil::IS_POSSIBLE) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": '", input, "' is not a phone number"));
   }
   std::string e164;
