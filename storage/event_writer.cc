@@ -1,5 +1,7 @@
 #include "storage/event_writer.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -38,7 +40,17 @@ absl::StatusOr<std::unique_ptr<EventWriter>> EventWriter::Create(Database* db) {
   return writer;
 }
 
+void EventWriter::CheckSingleWriter() {
+  const std::thread::id self = std::this_thread::get_id();
+  std::thread::id expected{};
+  if (!owner_.compare_exchange_strong(expected, self) && expected != self) {
+    std::fprintf(stderr, "servicedesk: EventWriter used from a second thread; only the desk loop writes\n");
+    std::abort();
+  }
+}
+
 uint64_t EventWriter::NextId(rocksdb::WriteBatch* batch, const std::string& name) {
+  CheckSingleWriter();
   auto [it, inserted] = next_ids_.try_emplace(name, 1);
   const uint64_t id = it->second++;
   batch->Put(db_->handle(Family::kMeta), absl::StrCat(kCounterPrefix, name), EncodeU64(it->second))
@@ -47,6 +59,7 @@ uint64_t EventWriter::NextId(rocksdb::WriteBatch* batch, const std::string& name
 }
 
 absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch, v1::Event* event) {
+  CheckSingleWriter();
   const uint64_t seq = last_seq_ + 1;
   event->set_seq(seq);
   if (event->shard().empty()) event->set_shard("default");

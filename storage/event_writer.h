@@ -7,7 +7,9 @@
 // NextId; readers never need it.
 
 #include <cstdint>
+#include <atomic>
 #include <map>
+#include <thread>
 #include <string>
 
 #include <rocksdb/write_batch.h>
@@ -36,10 +38,14 @@ class EventWriter {
 
  private:
   explicit EventWriter(Database* db) : db_(db) {}
+  // The first thread to write owns the writer; a second one is a programming error
+  // that would break the gap-free sequence, so it ends the process.
+  void CheckSingleWriter();
 
   Database* db_;
   uint64_t last_seq_ = 0;
   std::map<std::string, uint64_t> next_ids_;
+  std::atomic<std::thread::id> owner_{};
 };
 
 }  // namespace servicedesk::storage

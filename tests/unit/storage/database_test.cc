@@ -1,5 +1,7 @@
 #include "storage/database.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "storage/customer_store.h"
@@ -134,6 +136,22 @@ TEST(CustomerStoreTest, UpdateMovesIndexRowsAndKeepsSharedOnes) {
   EXPECT_TRUE(store.FindByPhone("+4930111")->empty());
   EXPECT_EQ(*store.FindByPhone("+4930222"), std::vector<uint64_t>{1});
   EXPECT_EQ(*store.FindByPhone("+4930333"), std::vector<uint64_t>{1});
+}
+
+}  // namespace
+}  // namespace servicedesk::storage
+
+namespace servicedesk::storage {
+namespace {
+
+TEST(EventWriterDeathTest, ASecondWritingThreadEndsTheProcess) {
+  servicedesk::testing::TempDir dir;
+  auto db = OpenOrDie(dir.path());
+  auto writer = *EventWriter::Create(db.get());
+  rocksdb::WriteBatch batch;
+  writer->NextId(&batch, "customer");
+  EXPECT_DEATH(std::thread([&] { writer->NextId(&batch, "customer"); }).join(),
+               "EventWriter used from a second thread");
 }
 
 }  // namespace
