@@ -11,6 +11,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libphonenumber-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf
+  rocksdb-tools
 )
 # Only what the benchmarks need (PostgreSQL as the comparison baseline).
 bench_packages=(postgresql libpq-dev)

@@ -75,8 +75,15 @@ bool IsValidTimestamp(const google::protobuf::Timestamp& timestamp) {
          timestamp.nanos() >= 0 && timestamp.nanos() <= 999999999;
 }
 
+std::size_t CountCharacters(absl::string_view utf8) {
+  std::size_t count = 0;
+  for (unsigned char c : utf8) count += (c & 0xC0) != 0x80;  // skip continuation bytes
+  return count;
+}
+
 absl::Status CheckLength(absl::string_view value, std::size_t limit, absl::string_view field) {
-  if (value.size() > limit) {
+  // Limits are in characters (王 is one), not bytes; a cheap byte check first.
+  if (value.size() > limit && CountCharacters(value) > limit) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", limit, " characters"));
   }
   return absl::OkStatus();

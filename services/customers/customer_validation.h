@@ -40,7 +40,10 @@ absl::Status ValidateExternalId(absl::string_view external_id, absl::string_view
 // Within the range google.protobuf.Timestamp allows (years 1 to 9999).
 bool IsValidTimestamp(const google::protobuf::Timestamp& timestamp);
 
-// Checks a length limit; `field: longer than N characters`.
+// Unicode code points in valid UTF-8 (protobuf has checked the encoding).
+std::size_t CountCharacters(absl::string_view utf8);
+
+// Checks a length limit in characters; `field: longer than N characters`.
 absl::Status CheckLength(absl::string_view value, std::size_t limit, absl::string_view field);
 
 }  // namespace servicedesk::customers

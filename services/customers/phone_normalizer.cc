@@ -5,6 +5,7 @@
 #include <phonenumbers/logger.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace servicedesk::customers {
@@ -38,6 +39,14 @@ absl::StatusOr<std::string> PhoneNormalizer::ToE164(absl::string_view input,
   if (input.size() > kMaxPhoneInputLength) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": longer than ", kMaxPhoneInputLength, " characters"));
+  }
+  // libphonenumber reads letters as keypad digits and drops "ext. 12"; a customer file
+  // wants the number as dialled, so letters are refused.
+  for (unsigned char c : input) {
+    if (absl::ascii_isalpha(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": letters are not allowed in a phone number"));
+    }
   }
   const std::string region = default_region_.empty() ? "ZZ" : default_region_;
   i18n::phonenumbers::PhoneNumber parsed;

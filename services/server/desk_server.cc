@@ -101,13 +101,16 @@ absl::Status DeskServer::LoadDemoData() {
 void DeskServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  LogEvent(spdlog::level::info, "server.stopping");
-  if (server_) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
-    server_->Shutdown(std::chrono::system_clock::now() +
-                      std::chrono::seconds(config_.shutdown_grace_seconds));
-    server_->Wait();
+  if (!server_) {
+    // Start failed part way: close what was opened, quietly (the caller reports the error).
+    if (loop_) loop_->Stop();
+    return;
   }
+  LogEvent(spdlog::level::info, "server.stopping");
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    std::chrono::seconds(config_.shutdown_grace_seconds));
+  server_->Wait();
   if (loop_) loop_->Stop();
   if (database_) {
     if (auto s = database_->Flush(); !s.ok()) {

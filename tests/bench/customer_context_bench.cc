@@ -78,7 +78,7 @@ constexpr char kContextInteractionsText[] = "50";
 // Written into --data-dir after a complete load; says which data set the directory holds.
 constexpr char kMarkerFile[] = "BENCH_DATASET";
 constexpr char kPrincipal[] = "system/bench";
-// How many screen pops are compared field by field between RocksDB and PostgreSQL.
+// How many screen pops are compared (customer, interaction ids) between RocksDB and PostgreSQL.
 constexpr std::size_t kCrossChecked = 50;
 
 struct Options {
@@ -139,8 +139,10 @@ class Latencies {
       std::sort(nanos_.begin(), nanos_.end());
       sorted_ = true;
     }
-    const auto rank = static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(nanos_.size())));
-    return static_cast<double>(nanos_[std::clamp<std::size_t>(rank, 1, nanos_.size()) - 1]) / 1000.0;
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(nanos_.size())));
+    return static_cast<double>(nanos_[std::clamp<std::size_t>(rank, 1, nanos_.size()) - 1]) /
+           1000.0;
   }
 
  private:
@@ -233,7 +235,8 @@ absl::StatusOr<bool> CheckDataDir(const Options& options) {
   }
   fs::remove_all(dir, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot clear ", options.data_dir, ": ", error.message()));
+    return absl::InternalError(
+        absl::StrCat("cannot clear ", options.data_dir, ": ", error.message()));
   }
   return false;
 }
@@ -325,9 +328,10 @@ absl::Status LoadDataset(const Options& options) {
       for (auto& record : *batch) {
         auto outcome = commands.Import(std::move(record), kPrincipal);
         if (outcome.kind != customers::ImportOutcome::Kind::kCreated) {
-          failure = outcome.kind == customers::ImportOutcome::Kind::kRejected
-                        ? outcome.error
-                        : absl::InternalError("a record was already imported into a fresh directory");
+          failure =
+              outcome.kind == customers::ImportOutcome::Kind::kRejected
+                  ? outcome.error
+                  : absl::InternalError("a record was already imported into a fresh directory");
           break;
         }
         interactions += static_cast<uint64_t>(outcome.interactions_created);
@@ -342,12 +346,15 @@ absl::Status LoadDataset(const Options& options) {
     }
     queue.Close();
     generator.join();
-    if (!failure.ok()) return absl::Status(failure.code(), absl::StrCat("import: ", failure.message()));
+    if (!failure.ok()) {
+      return absl::Status(failure.code(), absl::StrCat("import: ", failure.message()));
+    }
     last_seq = (*writer)->last_seq();
     const double import_seconds = Seconds(SteadyClock::now() - started);
-    absl::PrintF("dataset: imported %d customers, %d interactions, %d events in %.1f s (%.0f customers/s)\n",
-                 imported, interactions, last_seq, import_seconds,
-                 static_cast<double>(imported) / import_seconds);
+    absl::PrintF(
+        "dataset: imported %d customers, %d interactions, %d events in %.1f s (%.0f customers/s)\n",
+        imported, interactions, last_seq, import_seconds,
+        static_cast<double>(imported) / import_seconds);
 
     const auto compact_started = SteadyClock::now();
     if (auto s = db->Flush(); !s.ok()) return s;
@@ -358,7 +365,8 @@ absl::Status LoadDataset(const Options& options) {
                                            nullptr, nullptr);
       if (!status.ok()) return storage::FromRocks(status, "compacting");
     }
-    absl::PrintF("dataset: flush and compaction %.1f s\n", Seconds(SteadyClock::now() - compact_started));
+    absl::PrintF("dataset: flush and compaction %.1f s\n",
+                 Seconds(SteadyClock::now() - compact_started));
   }
 
   const fs::path marker = fs::path(options.data_dir) / kMarkerFile;
@@ -414,8 +422,10 @@ struct InProcessResult {
 };
 
 absl::Status CheckPop(const v1::CustomerContext& context, const Sample& sample) {
-  if (!context.known_caller() || context.customer().name() != storage::CustomerName(sample.customer_id)) {
-    return absl::DataLossError(absl::StrCat("screen pop for ", sample.phone, " found the wrong customer"));
+  if (!context.known_caller() ||
+      context.customer().name() != storage::CustomerName(sample.customer_id)) {
+    return absl::DataLossError(
+        absl::StrCat("screen pop for ", sample.phone, " found the wrong customer"));
   }
   if (context.recent_interactions_size() != kContextInteractions) {
     return absl::DataLossError(absl::StrCat("screen pop for ", sample.phone, " returned ",
@@ -506,10 +516,9 @@ absl::Status CheckResult(PGconn* conn, const PGresult* result, ExecStatusType ex
 class PgConnection {
  public:
   static absl::StatusOr<std::unique_ptr<PgConnection>> Connect(const Options& options) {
-    const std::string conninfo =
-        absl::StrCat("host=", options.pg_host, " port=", options.pg_port, " user=", options.pg_user,
-                     " dbname=", options.pg_dbname,
-                     " sslmode=disable application_name=customer_context_bench");
+    const std::string conninfo = absl::StrCat(
+        "host=", options.pg_host, " port=", options.pg_port, " user=", options.pg_user,
+        " dbname=", options.pg_dbname, " sslmode=disable application_name=customer_context_bench");
     std::unique_ptr<PgConnection> connection(new PgConnection(PQconnectdb(conninfo.c_str())));
     if (PQstatus(connection->conn_) != CONNECTION_OK) {
       return absl::UnavailableError(absl::StrCat("cannot connect to PostgreSQL (", conninfo,
@@ -585,11 +594,20 @@ class CopyIn {
   void Text(absl::string_view value) {
     for (char c : value) {
       switch (c) {
-        case '\\': buffer_.append("\\\\"); break;
-        case '\t': buffer_.append("\\t"); break;
-        case '\n': buffer_.append("\\n"); break;
-        case '\r': buffer_.append("\\r"); break;
-        default: buffer_.push_back(c);
+        case '\\':
+          buffer_.append("\\\\");
+          break;
+        case '\t':
+          buffer_.append("\\t");
+          break;
+        case '\n':
+          buffer_.append("\\n");
+          break;
+        case '\r':
+          buffer_.append("\\r");
+          break;
+        default:
+          buffer_.push_back(c);
       }
     }
     buffer_.push_back('\t');
@@ -598,7 +616,8 @@ class CopyIn {
   void Null() { buffer_.append("\\N\t"); }
   void Timestamp(const google::protobuf::Timestamp& time) {
     const int64_t micros = TimeUtil::TimestampToMicroseconds(time);
-    const absl::CivilSecond civil = absl::ToCivilSecond(absl::FromUnixMicros(micros), absl::UTCTimeZone());
+    const absl::CivilSecond civil =
+        absl::ToCivilSecond(absl::FromUnixMicros(micros), absl::UTCTimeZone());
     const int64_t fraction = ((micros % 1000000) + 1000000) % 1000000;
     absl::StrAppendFormat(&buffer_, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00\t", civil.year(),
                           civil.month(), civil.day(), civil.hour(), civil.minute(), civil.second(),
@@ -679,7 +698,8 @@ constexpr const char* kIndexes[] = {
     "CREATE UNIQUE INDEX customers_external_id ON customers (external_id)",
     "CREATE INDEX customer_phones_e164 ON customer_phones (e164, customer_id)",
     "ALTER TABLE interactions ADD PRIMARY KEY (id)",
-    "CREATE INDEX interactions_customer_latest ON interactions (customer_id, start_time DESC, id DESC)",
+    "CREATE INDEX interactions_customer_latest ON interactions (customer_id, start_time DESC, id "
+    "DESC)",
     "CREATE INDEX open_tickets_customer ON open_tickets (customer_id)",
     "CREATE INDEX open_complaints_customer ON open_complaints (customer_id)",
 };
@@ -695,7 +715,9 @@ absl::StatusOr<std::string> ProfileJson(const v1::Customer& customer) {
   *nested.mutable_preferences() = customer.preferences();
   std::string json;
   auto status = google::protobuf::util::MessageToJsonString(nested, &json);
-  if (!status.ok()) return absl::InternalError(absl::StrCat("profile to JSON: ", status.ToString()));
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("profile to JSON: ", status.ToString()));
+  }
   return json;
 }
 
@@ -711,7 +733,8 @@ absl::Status LoadPostgres(const Options& options, storage::Database* db, PgConne
     PgResult result(present);
     if (PQresultStatus(present) == PGRES_TUPLES_OK && PQntuples(present) == 1 &&
         DatasetRow(options) == PQgetvalue(present, 0, 0)) {
-      absl::PrintF("postgres: database %s already holds the data set; reusing it\n", options.pg_dbname);
+      absl::PrintF("postgres: database %s already holds the data set; reusing it\n",
+                   options.pg_dbname);
       return absl::OkStatus();
     }
   }
@@ -728,18 +751,19 @@ absl::Status LoadPostgres(const Options& options, storage::Database* db, PgConne
   std::string phones_copy;
   uint64_t customers = 0;
   {
-    auto copy = CopyIn::Start(
-        pg->get(),
-        "COPY customers (id, customer_number, external_id, kind, display_name, tier, "
-        "lifecycle_state, owner_agent, notes, profile, create_time, update_time) "
-        "FROM STDIN WITH (FREEZE)");
+    auto copy =
+        CopyIn::Start(pg->get(),
+                      "COPY customers (id, customer_number, external_id, kind, display_name, tier, "
+                      "lifecycle_state, owner_agent, notes, profile, create_time, update_time) "
+                      "FROM STDIN WITH (FREEZE)");
     if (!copy.ok()) return copy.status();
     std::unique_ptr<rocksdb::Iterator> it(
         db->db()->NewIterator(scan, db->handle(storage::Family::kCustomers)));
     v1::Customer customer;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const auto id = storage::ReadU64(it->key().ToStringView());
-      if (!id || !customer.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      if (!id ||
+          !customer.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("unreadable customer row");
       }
       auto profile = ProfileJson(customer);
@@ -771,13 +795,15 @@ absl::Status LoadPostgres(const Options& options, storage::Database* db, PgConne
     customers = copy->rows();
   }
   {
-    auto copy = CopyIn::Start(pg->get(), "COPY customer_phones (e164, customer_id) FROM STDIN WITH (FREEZE)");
+    auto copy = CopyIn::Start(pg->get(),
+                              "COPY customer_phones (e164, customer_id) FROM STDIN WITH (FREEZE)");
     if (!copy.ok()) return copy.status();
     // Phone numbers are digits and '+': nothing to escape.
     for (std::size_t begin = 0; begin < phones_copy.size();) {
       const std::size_t end = std::min(phones_copy.size(), begin + (1u << 20));
       const std::size_t cut = end == phones_copy.size() ? end : phones_copy.rfind('\n', end) + 1;
-      if (PQputCopyData(pg->get(), phones_copy.data() + begin, static_cast<int>(cut - begin)) != 1) {
+      if (PQputCopyData(pg->get(), phones_copy.data() + begin, static_cast<int>(cut - begin)) !=
+          1) {
         return absl::InternalError(absl::StrCat("COPY: ", PgError(pg->get())));
       }
       begin = cut;
@@ -796,7 +822,8 @@ absl::Status LoadPostgres(const Options& options, storage::Database* db, PgConne
     v1::Interaction interaction;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const auto key = storage::DecodeInteractionKey(it->key().ToStringView());
-      if (!key || !interaction.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      if (!key ||
+          !interaction.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
         return absl::DataLossError("unreadable interaction row");
       }
       copy->Int(static_cast<int64_t>(key->customer_id));
@@ -822,8 +849,8 @@ absl::Status LoadPostgres(const Options& options, storage::Database* db, PgConne
   }
   if (auto s = pg->Exec("COMMIT"); !s.ok()) return s;
   const double copy_seconds = Seconds(SteadyClock::now() - started);
-  absl::PrintF("postgres: copied %d customers, %d interactions in %.1f s\n", customers, interactions,
-               copy_seconds);
+  absl::PrintF("postgres: copied %d customers, %d interactions in %.1f s\n", customers,
+               interactions, copy_seconds);
 
   const auto index_started = SteadyClock::now();
   for (const char* sql : kIndexes) {
@@ -912,7 +939,8 @@ absl::StatusOr<PgResult> ExecPrepared(PGconn* conn, const char* name,
 // One screen pop. With `pop`, also returns what it found, to check the data.
 absl::Status PgPop(PGconn* conn, PgVariant variant, const Sample& sample, ExpectedPop* pop) {
   if (variant == PgVariant::kCombined) {
-    auto result = ExecPrepared(conn, "pop_combined", {sample.phone.c_str(), kContextInteractionsText});
+    auto result =
+        ExecPrepared(conn, "pop_combined", {sample.phone.c_str(), kContextInteractionsText});
     if (!result.ok()) return result.status();
     if (pop != nullptr && (PQntuples(result->get()) != 1 || PQgetisnull(result->get(), 0, 0) ||
                            PQgetisnull(result->get(), 0, 2))) {
@@ -1080,7 +1108,9 @@ absl::StatusOr<Saturation> SaturateGrpc(const Options& options, const std::strin
   Saturation saturation;
   saturation.seconds = seconds;
   for (auto& result : results) {
-    if (!result.error.empty()) return absl::UnavailableError(absl::StrCat("call failed: ", result.error));
+    if (!result.error.empty()) {
+      return absl::UnavailableError(absl::StrCat("call failed: ", result.error));
+    }
     saturation.latencies.Append(result.latencies);
   }
   return saturation;
@@ -1196,24 +1226,24 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
               return s->diagnostics->AsyncPing(context, v1::PingRequest(), queue);
             });
       }});
-  contenders.push_back(Contender{
-      "GetCustomerContext(limit 50)",
-      [&](const Sample& sample) {
-        grpc::ClientContext context;
-        v1::CustomerContext response;
-        return FromGrpc(
-            stubs.customers->GetCustomerContext(&context, ContextRequest(sample), &response),
-            "GetCustomerContext");
-      },
-      [&](double seconds) {
-        return SaturateGrpc<v1::CustomerContext>(
-            options, target, seconds,
-            [&samples](Stubs* s, grpc::ClientContext* context, uint64_t call,
-                       grpc::CompletionQueue* queue) {
-              return s->customers->AsyncGetCustomerContext(
-                  context, ContextRequest(samples[call % samples.size()]), queue);
-            });
-      }});
+  contenders.push_back(Contender{"GetCustomerContext(limit 50)",
+                                 [&](const Sample& sample) {
+                                   grpc::ClientContext context;
+                                   v1::CustomerContext response;
+                                   return FromGrpc(stubs.customers->GetCustomerContext(
+                                                       &context, ContextRequest(sample), &response),
+                                                   "GetCustomerContext");
+                                 },
+                                 [&](double seconds) {
+                                   return SaturateGrpc<v1::CustomerContext>(
+                                       options, target, seconds,
+                                       [&samples](Stubs* s, grpc::ClientContext* context,
+                                                  uint64_t call, grpc::CompletionQueue* queue) {
+                                         return s->customers->AsyncGetCustomerContext(
+                                             context,
+                                             ContextRequest(samples[call % samples.size()]), queue);
+                                       });
+                                 }});
 
   std::unique_ptr<PgConnection> pg;
   if (options.postgres()) {
@@ -1227,12 +1257,13 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
                  PQgetvalue(version->get(), 0, 0), options.pg_host, options.pg_port,
                  options.pg_dbname);
     for (PgVariant variant : kPgVariants) {
-      contenders.push_back(Contender{
-          VariantName(variant),
-          [&pg, variant](const Sample& sample) { return PgPop(pg->get(), variant, sample, nullptr); },
-          [&options, &samples, variant](double seconds) {
-            return SaturatePostgres(options, variant, samples, seconds);
-          }});
+      contenders.push_back(Contender{VariantName(variant),
+                                     [&pg, variant](const Sample& sample) {
+                                       return PgPop(pg->get(), variant, sample, nullptr);
+                                     },
+                                     [&options, &samples, variant](double seconds) {
+                                       return SaturatePostgres(options, variant, samples, seconds);
+                                     }});
     }
   }
 
@@ -1243,7 +1274,8 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
     {
       grpc::ClientContext context;
       v1::CustomerContext response;
-      auto status = stubs.customers->GetCustomerContext(&context, ContextRequest(sample), &response);
+      auto status =
+          stubs.customers->GetCustomerContext(&context, ContextRequest(sample), &response);
       if (auto s = FromGrpc(status, "GetCustomerContext"); !s.ok()) return s;
       if (auto s = CheckPop(response, sample); !s.ok()) return s;
     }
@@ -1262,9 +1294,10 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
     }
   }
   if (pg) {
-    absl::PrintF("postgres: the first %d screen pops match RocksDB's (customer, 50 interaction "
-                 "ids in order)\n",
-                 std::min(expected.size(), samples.size()));
+    absl::PrintF(
+        "postgres: the first %d screen pops match RocksDB's (customer, 50 interaction "
+        "ids in order)\n",
+        std::min(expected.size(), samples.size()));
   }
 
   std::vector<RemoteResult> results(contenders.size());
@@ -1356,9 +1389,9 @@ absl::Status Run(const Options& options) {
         auto dataset = (*pg)->Query("SELECT dataset FROM bench_dataset");
         if (!dataset.ok() || PQntuples(dataset->get()) != 1 ||
             DatasetRow(options) != PQgetvalue(dataset->get(), 0, 0)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "PostgreSQL database ", options.pg_dbname,
-              " does not hold this data set; run with --load-pg"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("PostgreSQL database ", options.pg_dbname,
+                           " does not hold this data set; run with --load-pg"));
         }
       }
     }
@@ -1386,9 +1419,10 @@ absl::Status Run(const Options& options) {
   PrintSaturation(absl::StrCat("Ping", many), r[kPing].saturated);
   PrintSaturation(absl::StrCat("GetCustomerContext(limit 50)", many), r[kGrpcPop].saturated);
   if (options.postgres()) {
-    absl::PrintF("\n[3] PostgreSQL, the same screen pop in SQL over TCP (%d connections when "
-                 "saturating)\n",
-                 options.in_flight);
+    absl::PrintF(
+        "\n[3] PostgreSQL, the same screen pop in SQL over TCP (%d connections when "
+        "saturating)\n",
+        options.in_flight);
     for (PgVariant variant : kPgVariants) {
       PrintLatencies(absl::StrCat(VariantName(variant), one), r[PgIndex(variant)].sequential);
     }
@@ -1396,20 +1430,21 @@ absl::Status Run(const Options& options) {
       PrintSaturation(absl::StrCat(VariantName(variant), many), r[PgIndex(variant)].saturated);
     }
   } else {
-    absl::PrintF("\n[3] PostgreSQL: skipped (no --pg-port; run_customer_context_bench.sh starts one)\n");
+    absl::PrintF(
+        "\n[3] PostgreSQL: skipped (no --pg-port; run_customer_context_bench.sh starts one)\n");
   }
 
   const double grpc_p99 = r[kGrpcPop].sequential.PercentileUs(0.99);
   const double grpc_throughput = r[kGrpcPop].saturated.calls_per_second();
   std::vector<Ratio> ratios;
   ratios.push_back({"inprocess_context_p99_vs_rocksdb_get_p99",
-                    in_process.context.PercentileUs(0.99) / in_process.get.PercentileUs(0.99),
-                    true, 8, ""});
+                    in_process.context.PercentileUs(0.99) / in_process.get.PercentileUs(0.99), true,
+                    8, ""});
   ratios.push_back({"grpc_context_p99_vs_ping_p99",
                     grpc_p99 / r[kPing].sequential.PercentileUs(0.99), true, 1.6, ""});
-  ratios.push_back({absl::StrCat("grpc_context_throughput_vs_ping_throughput_", options.in_flight,
-                                 "_in_flight"),
-                    grpc_throughput / r[kPing].saturated.calls_per_second(), false, 0.6, ""});
+  ratios.push_back(
+      {absl::StrCat("grpc_context_throughput_vs_ping_throughput_", options.in_flight, "_in_flight"),
+       grpc_throughput / r[kPing].saturated.calls_per_second(), false, 0.6, ""});
   const std::string pg_p99_name = "grpc_context_p99_vs_postgres_p99";
   const std::string pg_throughput_name = absl::StrCat(
       "grpc_context_throughput_vs_postgres_throughput_", options.in_flight, "_in_flight");
@@ -1450,7 +1485,8 @@ int main(int argc, char** argv) {
   using servicedesk::bench::Options;
   Options options;
   CLI::App app{"customer_context_bench: the screen pop (GetCustomerContext) against its baselines"};
-  app.add_option("--customers", options.customers, "customers in the data set")->capture_default_str();
+  app.add_option("--customers", options.customers, "customers in the data set")
+      ->capture_default_str();
   app.add_option("--seed", options.seed, "DemoData seed")->capture_default_str();
   app.add_option("--data-dir", options.data_dir,
                  "RocksDB directory; reused when it holds the same --customers and --seed")

@@ -38,7 +38,7 @@ REPOSITORY = os.path.abspath(os.path.join(HERE, "..", ".."))
 
 PROTOC = "/usr/bin/protoc"
 GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
-HEALTH_PROTO_DIR = os.path.join(HERE, "protos", "grpc", "health", "v1")
+HEALTH_PROTO_DIR = os.path.join(HERE, "..", "support", "protos", "grpc", "health", "v1")
 
 CALL_TIMEOUT = 10.0    # deadline of every RPC, seconds
 START_TIMEOUT = 20.0   # from exec to SERVING

@@ -121,3 +121,20 @@ TEST(InteractionValidationTest, EndBeforeStartAndFarFutureAreRefused) {
 
 }  // namespace
 }  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+TEST(CustomerValidationTest, LimitsCountCharactersNotBytes) {
+  v1::Customer c = ValidCustomer();
+  std::string name;
+  for (int i = 0; i < 200; ++i) name += "王";  // 600 bytes
+  c.set_display_name(name);
+  EXPECT_TRUE(ValidateCustomer(&c, PhoneNormalizer("DE"), "customer").ok());
+  c.set_display_name(name + "王");
+  EXPECT_EQ(ErrorOf(c), "customer.display_name: longer than 200 characters");
+  EXPECT_EQ(CountCharacters("Müller 王伟"), 9u);
+}
+
+}  // namespace
+}  // namespace servicedesk::customers

@@ -49,3 +49,18 @@ TEST(PhoneNormalizerTest, KnowsRegions) {
 
 }  // namespace
 }  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+TEST(PhoneNormalizerTest, LettersAndExtensionsAreRefused) {
+  PhoneNormalizer phones("DE");
+  for (const char* bad : {"5556677 Jolanda", "030 1234567 ext. 12", "1-800-FLOWERS"}) {
+    auto result = phones.ToE164(bad, "phone_number");
+    ASSERT_FALSE(result.ok()) << bad;
+    EXPECT_EQ(result.status().message(), "phone_number: letters are not allowed in a phone number");
+  }
+}
+
+}  // namespace
+}  // namespace servicedesk::customers
