@@ -77,6 +77,8 @@ constexpr int kContextInteractions = 50;
 constexpr char kContextInteractionsText[] = "50";
 // Written into --data-dir after a complete load; says which data set the directory holds.
 constexpr char kMarkerFile[] = "BENCH_DATASET";
+// Written into --data-dir before a load starts: the directory is the benchmark's own.
+constexpr char kLoadingMarkerFile[] = "BENCH_DATASET.loading";
 constexpr char kPrincipal[] = "system/bench";
 // How many screen pops are compared (customer, interaction ids) between RocksDB and PostgreSQL.
 constexpr std::size_t kCrossChecked = 50;
@@ -207,6 +209,21 @@ std::string ReadWholeFile(const fs::path& path) {
   return text.str();
 }
 
+absl::Status WriteFileAtomically(const fs::path& path, const std::string& text) {
+  const fs::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", temporary.string()));
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot write ", path.string(), ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
 uint64_t DirectoryBytes(const fs::path& dir) {
   uint64_t bytes = 0;
   std::error_code error;
@@ -216,19 +233,20 @@ uint64_t DirectoryBytes(const fs::path& dir) {
   return bytes;
 }
 
-// True when --data-dir already holds this data set. A directory holding another data
-// set, or a load that never finished, is cleared; anything else is left alone.
+// True when --data-dir already holds this data set. A directory that the benchmark loaded
+// (or began to load) with other parameters is cleared; any other non-empty directory is
+// refused, so that a mistyped --data-dir never deletes a desk's data.
 absl::StatusOr<bool> CheckDataDir(const Options& options) {
   const fs::path dir(options.data_dir);
   std::error_code error;
-  if (!fs::exists(dir, error)) return false;
+  if (!fs::exists(dir, error) || fs::is_empty(dir, error)) return false;
   const fs::path marker = dir / kMarkerFile;
   if (fs::exists(marker, error)) {
     if (ReadWholeFile(marker) == DatasetMarker(options)) return true;
     absl::PrintF("dataset: %s holds another data set; regenerating\n", options.data_dir);
-  } else if (fs::exists(dir / "CURRENT", error)) {
+  } else if (fs::exists(dir / kLoadingMarkerFile, error)) {
     absl::PrintF("dataset: %s holds an unfinished load; regenerating\n", options.data_dir);
-  } else if (!fs::is_empty(dir, error)) {
+  } else {
     return absl::FailedPreconditionError(
         absl::StrCat("--data-dir ", options.data_dir,
                      " is neither empty nor a benchmark data set; refusing to delete it"));
@@ -286,13 +304,19 @@ class RecordQueue {
 // compacts so that the measurements read SST files like a long-running desk does.
 absl::Status LoadDataset(const Options& options) {
   const auto started = SteadyClock::now();
+  const fs::path dir(options.data_dir);
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (auto s = WriteFileAtomically(dir / kLoadingMarkerFile, DatasetMarker(options)); !s.ok()) {
+    return s;
+  }
   uint64_t interactions = 0;
   uint64_t last_seq = 0;
   {
     storage::DatabaseOptions db_options;
     db_options.path = options.data_dir;
     // A bulk load needs no WAL: the data is flushed at the end, and an interrupted load
-    // leaves no marker, so the next run starts over.
+    // leaves the loading marker, so the next run starts over.
     db_options.disable_wal = true;
     db_options.sync_writes = false;
     auto database = storage::Database::Open(db_options);
@@ -369,15 +393,8 @@ absl::Status LoadDataset(const Options& options) {
                  Seconds(SteadyClock::now() - compact_started));
   }
 
-  const fs::path marker = fs::path(options.data_dir) / kMarkerFile;
-  {
-    std::ofstream out(marker.string() + ".tmp", std::ios::trunc);
-    out << DatasetMarker(options);
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", marker.string()));
-  }
-  std::error_code error;
-  fs::rename(marker.string() + ".tmp", marker, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot write ", marker.string()));
+  if (auto s = WriteFileAtomically(dir / kMarkerFile, DatasetMarker(options)); !s.ok()) return s;
+  fs::remove(dir / kLoadingMarkerFile, error);
   absl::PrintF("dataset: loaded in %.1f s in total, %.2f GiB on disk\n",
                Seconds(SteadyClock::now() - started),
                static_cast<double>(DirectoryBytes(options.data_dir)) / (1u << 30));

@@ -39,6 +39,8 @@ REPOSITORY = os.path.abspath(os.path.join(HERE, "..", ".."))
 PROTOC = "/usr/bin/protoc"
 GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 HEALTH_PROTO_DIR = os.path.join(HERE, "..", "support", "protos", "grpc", "health", "v1")
+REFLECTION_PROTO_DIR = os.path.join(HERE, "..", "support", "protos", "grpc", "reflection",
+                                    "v1alpha")
 
 CALL_TIMEOUT = 10.0    # deadline of every RPC, seconds
 START_TIMEOUT = 20.0   # from exec to SERVING
@@ -117,6 +119,8 @@ def stubs():
     # The health proto is compiled from its own directory: its module becomes the top-level
     # "health_pb2", which cannot collide with the installed "grpc" package.
     _protoc([HEALTH_PROTO_DIR], [os.path.join(HEALTH_PROTO_DIR, "health.proto")], out_dir)
+    _protoc([REFLECTION_PROTO_DIR], [os.path.join(REFLECTION_PROTO_DIR, "reflection.proto")],
+            out_dir)
     sys.path.insert(0, out_dir)
     importlib.invalidate_caches()
     names = {}
@@ -125,6 +129,8 @@ def stubs():
         names[module] = importlib.import_module(f"servicedesk.v1.{module}")
     names["health_pb2"] = importlib.import_module("health_pb2")
     names["health_pb2_grpc"] = importlib.import_module("health_pb2_grpc")
+    names["reflection_pb2"] = importlib.import_module("reflection_pb2")
+    names["reflection_pb2_grpc"] = importlib.import_module("reflection_pb2_grpc")
     _stub_dir = out_dir
     _stubs = types.SimpleNamespace(**names)
     return _stubs
@@ -402,6 +408,10 @@ class DeskProcess:
 
     def health(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().health_pb2_grpc.HealthStub(self.channel()), token, timeout)
+
+    def reflection(self):
+        """The raw reflection stub (a bidirectional stream; no token needed)."""
+        return stubs().reflection_pb2_grpc.ServerReflectionStub(self.channel())
 
     def _close_channels(self):
         for channel in self._channels:

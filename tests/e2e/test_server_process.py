@@ -391,5 +391,35 @@ class JsonLogTest(ProcessTestCase):
                                  f"stderr line {number} contains personal data {secret!r}")
 
 
+# ------------------------------------------------------------------------------------------
+# (g) server reflection, as grpcurl or Postman would use it
+
+
+class ReflectionTest(ProcessTestCase):
+    def test_reflection_lists_the_desk_services_and_serves_their_descriptors(self):
+        desk = self.desk()
+        desk.start()
+        reflection_pb2 = desk_process.stubs().reflection_pb2
+        requests = [
+            reflection_pb2.ServerReflectionRequest(list_services=""),
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol="servicedesk.v1.CustomerService"),
+        ]
+        responses = list(desk.reflection().ServerReflectionInfo(
+            iter(requests), timeout=desk_process.CALL_TIMEOUT))
+        self.assertEqual(len(responses), 2)
+        services = {s.name for s in responses[0].list_services_response.service}
+        for expected in ("servicedesk.v1.CustomerService", "servicedesk.v1.DiagnosticsService",
+                         "grpc.health.v1.Health"):
+            self.assertIn(expected, services)
+        from google.protobuf import descriptor_pb2
+        files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+                 for raw in responses[1].file_descriptor_response.file_descriptor_proto]
+        methods = {m.name for f in files for svc in f.service if svc.name == "CustomerService"
+                   for m in svc.method}
+        self.assertIn("GetCustomerContext", methods)
+        self.assertStopsCleanly(desk)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
