@@ -1,10 +1,13 @@
 #include "storage/customer_store.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/id_set_merge.h"
 #include "storage/key_codec.h"
+#include "storage/wire_format.h"
 
 namespace servicedesk::storage {
 
@@ -16,15 +19,21 @@ struct IndexRow {
   bool operator==(const IndexRow&) const = default;
 };
 
-std::vector<IndexRow> IndexRowsOf(uint64_t customer_id, const v1::Customer& customer) {
-  std::vector<IndexRow> rows;
+// Phone and e-mail keys: rows whose value is an id set (merge operands).
+std::vector<std::string> SharedKeysOf(const v1::Customer& customer) {
+  std::vector<std::string> keys;
   for (const auto& phone : customer.phone_numbers()) {
-    rows.push_back({MultiIndexKey(IndexKind::kPhone, phone.number(), customer_id), ""});
+    keys.push_back(UniqueIndexKey(IndexKind::kPhone, phone.number()));
   }
   for (const auto& email : customer.emails()) {
-    rows.push_back(
-        {MultiIndexKey(IndexKind::kEmail, LowercaseAscii(email.address()), customer_id), ""});
+    keys.push_back(UniqueIndexKey(IndexKind::kEmail, LowercaseAscii(email.address())));
   }
+  return keys;
+}
+
+// Rows owned by this customer alone.
+std::vector<IndexRow> IndexRowsOf(uint64_t customer_id, const v1::Customer& customer) {
+  std::vector<IndexRow> rows;
   rows.push_back(
       {MultiIndexKey(IndexKind::kName, LowercaseAscii(customer.display_name()), customer_id), ""});
   if (!customer.external_id().empty()) {
@@ -78,20 +87,16 @@ absl::StatusOr<v1::Customer> CustomerStore::GetCustomer(uint64_t customer_id) co
   return customer;
 }
 
-absl::StatusOr<std::vector<uint64_t>> CustomerStore::FindMulti(std::string_view prefix) const {
+absl::StatusOr<std::vector<uint64_t>> CustomerStore::FindShared(std::string_view key) const {
   std::vector<uint64_t> ids;
-  const std::string upper = PrefixSuccessor(prefix);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(read, db_->handle(Family::kCustomerIndex)));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
-    if (key.size() != prefix.size() + 8) continue;  // a longer value that shares the prefix
-    ids.push_back(*ReadU64(key, prefix.size()));
+  rocksdb::PinnableSlice value;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomerIndex),
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return ids;
+  if (!status.ok()) return FromRocks(status, "reading customer index");
+  if (!DecodeIdSet(value.ToStringView(), &ids)) {
+    return absl::DataLossError("customer index: malformed id set");
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading customer index");
   return ids;
 }
 
@@ -107,12 +112,12 @@ absl::StatusOr<std::optional<uint64_t>> CustomerStore::FindUnique(std::string_vi
 }
 
 absl::StatusOr<std::vector<uint64_t>> CustomerStore::FindByPhone(std::string_view e164) const {
-  return FindMulti(IndexPrefix(IndexKind::kPhone, e164));
+  return FindShared(UniqueIndexKey(IndexKind::kPhone, e164));
 }
 
 absl::StatusOr<std::vector<uint64_t>> CustomerStore::FindByEmail(
     std::string_view lowercase_email) const {
-  return FindMulti(IndexPrefix(IndexKind::kEmail, lowercase_email));
+  return FindShared(UniqueIndexKey(IndexKind::kEmail, lowercase_email));
 }
 
 absl::StatusOr<std::optional<uint64_t>> CustomerStore::FindByExternalId(
@@ -226,9 +231,21 @@ absl::StatusOr<Page<v1::Interaction>> CustomerStore::ListInteractions(
   return page;
 }
 
-absl::Status CustomerStore::LatestInteractions(
-    uint64_t customer_id, int limit,
-    google::protobuf::RepeatedPtrField<v1::Interaction>* out) const {
+absl::Status CustomerStore::AppendCustomerField(uint64_t customer_id, uint32_t field,
+                                               std::string* out) const {
+  rocksdb::PinnableSlice value;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomers),
+                               CustomerKey(customer_id), &value);
+  if (status.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("customer ", CustomerName(customer_id), " not found"));
+  }
+  if (!status.ok()) return FromRocks(status, "reading customer");
+  AppendLengthDelimited(out, field, value.ToStringView());
+  return absl::OkStatus();
+}
+
+absl::Status CustomerStore::AppendLatestInteractionFields(uint64_t customer_id, int limit,
+                                                          uint32_t field, std::string* out) const {
   if (limit <= 0) return absl::OkStatus();
   const std::string prefix = CustomerKey(customer_id);
   rocksdb::ReadOptions read;
@@ -237,43 +254,37 @@ absl::Status CustomerStore::LatestInteractions(
       db_->db()->NewIterator(read, db_->handle(Family::kInteractions)));
   int count = 0;
   for (it->Seek(prefix); it->Valid() && count < limit; it->Next(), ++count) {
-    if (!out->Add()->ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("interaction is unreadable");
-    }
+    AppendLengthDelimited(out, field, it->value().ToStringView());
   }
   if (!it->status().ok()) return FromRocks(it->status(), "reading interactions");
   return absl::OkStatus();
 }
 
-absl::Status CustomerStore::OpenItems(
-    uint64_t customer_id, google::protobuf::RepeatedPtrField<v1::TicketSummary>* tickets,
-    google::protobuf::RepeatedPtrField<v1::ComplaintSummary>* complaints) const {
-  const std::string prefix = CustomerKey(customer_id);
-  rocksdb::ReadOptions read;
-  read.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(read, db_->handle(Family::kOpenItems)));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    auto key = it->key().ToStringView();
-    if (key.size() < 9) continue;
-    const auto kind = static_cast<OpenItemKind>(static_cast<uint8_t>(key[8]));
-    bool parsed = true;
-    if (kind == OpenItemKind::kTicket) {
-      parsed = tickets->Add()->ParseFromArray(it->value().data(),
-                                              static_cast<int>(it->value().size()));
-    } else if (kind == OpenItemKind::kComplaint) {
-      parsed = complaints->Add()->ParseFromArray(it->value().data(),
-                                                 static_cast<int>(it->value().size()));
-    }
-    if (!parsed) return absl::DataLossError("open item is unreadable");
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading open items");
+absl::Status CustomerStore::AppendOpenItems(uint64_t customer_id, std::string* out) const {
+  rocksdb::PinnableSlice value;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kOpenItems),
+                               CustomerKey(customer_id), &value);
+  if (status.IsNotFound()) return absl::OkStatus();
+  if (!status.ok()) return FromRocks(status, "reading open items");
+  out->append(value.data(), value.size());
   return absl::OkStatus();
 }
 
 void CustomerStore::PutCustomer(rocksdb::WriteBatch* batch, uint64_t customer_id,
                                 const v1::Customer* before, const v1::Customer& after) const {
   auto* index = db_->handle(Family::kCustomerIndex);
+  const auto new_shared = SharedKeysOf(after);
+  const auto old_shared = before != nullptr ? SharedKeysOf(*before) : std::vector<std::string>();
+  for (const auto& key : old_shared) {
+    if (std::find(new_shared.begin(), new_shared.end(), key) == new_shared.end()) {
+      batch->Merge(index, key, IdSetRemove(customer_id)).PermitUncheckedError();
+    }
+  }
+  for (const auto& key : new_shared) {
+    if (std::find(old_shared.begin(), old_shared.end(), key) == old_shared.end()) {
+      batch->Merge(index, key, IdSetAdd(customer_id)).PermitUncheckedError();
+    }
+  }
   const auto new_rows = IndexRowsOf(customer_id, after);
   if (before != nullptr) {
     for (const auto& row : IndexRowsOf(customer_id, *before)) {

@@ -66,13 +66,15 @@ class CustomerStore {
       uint64_t customer_id, const InteractionFilter& filter,
       const std::optional<std::string>& after_key, int limit) const;
 
-  // Appends up to `limit` latest interactions to `out` (the screen pop's read).
-  absl::Status LatestInteractions(uint64_t customer_id, int limit,
-                                  google::protobuf::RepeatedPtrField<v1::Interaction>* out) const;
-  // Open tickets and complaints of the customer (rows written by those features).
-  absl::Status OpenItems(uint64_t customer_id,
-                         google::protobuf::RepeatedPtrField<v1::TicketSummary>* tickets,
-                         google::protobuf::RepeatedPtrField<v1::ComplaintSummary>* complaints) const;
+  // Screen-pop reads (latest interactions; open tickets and complaints, the rows those
+  // features write) that copy stored message bytes into `out` as length-delimited field
+  // `field` of the response being assembled, without parsing them.
+  absl::Status AppendCustomerField(uint64_t customer_id, uint32_t field, std::string* out) const;
+  absl::Status AppendLatestInteractionFields(uint64_t customer_id, int limit, uint32_t field,
+                                             std::string* out) const;
+  // The customer's OpenItemsRow as stored: its field numbers are CustomerContext's, so
+  // the bytes are the open_tickets and open_complaints fields of the pop.
+  absl::Status AppendOpenItems(uint64_t customer_id, std::string* out) const;
 
   // Adds the customer row and the index rows it needs to `batch`, removing the index rows
   // of `before` that `after` no longer has. `after` must be normalised already.
@@ -90,7 +92,7 @@ class CustomerStore {
   Database* database() const { return db_; }
 
  private:
-  absl::StatusOr<std::vector<uint64_t>> FindMulti(std::string_view prefix) const;
+  absl::StatusOr<std::vector<uint64_t>> FindShared(std::string_view key) const;
   absl::StatusOr<std::optional<uint64_t>> FindUnique(std::string_view key) const;
 
   Database* db_;

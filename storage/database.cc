@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "storage/id_set_merge.h"
 #include "storage/key_codec.h"
 
 namespace servicedesk::storage {
@@ -29,8 +30,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
   cf.compression = rocksdb::kLZ4Compression;
   cf.bottommost_compression = rocksdb::kZSTD;
   switch (family) {
+    case Family::kCustomerIndex:
+      cf.merge_operator = std::make_shared<IdSetMergeOperator>();
+      break;
     case Family::kInteractions:
-    case Family::kOpenItems:
       // Reads are prefix scans of one customer: bloom filters on the customer id
       // skip files that hold none of theirs; bigger blocks hold a whole history page.
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kCustomerPrefixLength));

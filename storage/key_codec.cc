@@ -110,20 +110,6 @@ std::optional<InteractionKeyParts> DecodeInteractionKey(std::string_view key) {
   return InteractionKeyParts{*ReadU64(key, 0), UnreverseTime(*ReadU64(key, 8)), *ReadU64(key, 16)};
 }
 
-std::string OpenItemPrefix(uint64_t customer_id, OpenItemKind kind) {
-  std::string key;
-  key.reserve(17);
-  AppendU64(&key, customer_id);
-  key.push_back(static_cast<char>(kind));
-  return key;
-}
-
-std::string OpenItemKey(uint64_t customer_id, OpenItemKind kind, uint64_t item_id) {
-  std::string key = OpenItemPrefix(customer_id, kind);
-  AppendU64(&key, item_id);
-  return key;
-}
-
 std::string EventKey(uint64_t seq) { return EncodeU64(seq); }
 
 std::string PrefixSuccessor(std::string_view prefix) {

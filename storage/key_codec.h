@@ -8,8 +8,9 @@
 //   meta            "schema_version"                        -> u32
 //                   "counter/<name>"                        -> u64, next id to hand out
 //   customers       u64 customer_id                         -> Customer
-//   customer_index  'p' E.164 0x00 u64 customer_id          -> ""  (phone; shared numbers allowed)
-//                   'e' lower(email) 0x00 u64 customer_id   -> ""
+//   customer_index  'p' E.164                               -> id set (shared numbers allowed)
+//                   'e' lower(email)                        -> id set
+//                     (id set: sorted u64 ids, kept by the IdSet merge operator, id_set_merge.h)
 //                   'x' external_id                         -> u64 customer_id (unique)
 //                   'c' customer_number                     -> u64 customer_id (unique)
 //                   'n' lower(display_name) 0x00 u64 id     -> ""  (name prefix search)
@@ -17,11 +18,11 @@
 //   interactions    u64 customer_id | u64 (2^64-1 - start_us) | u64 interaction_id -> Interaction
 //                   (a prefix seek on the customer id yields the latest first)
 //   interaction_requests  request_id                        -> interactions key
-//   open_items      u64 customer_id | u8 kind | u64 item_id -> TicketSummary / ComplaintSummary
+//   open_items      u64 customer_id                         -> OpenItemsRow (the customer's open
+//                     tickets and complaints, appended verbatim to the screen pop)
 //   events          u64 seq                                 -> Event
 //
-// Every key that starts with a customer id has it in its first 8 bytes: that is
-// the prefix extractor of the customer-keyed families.
+// Interaction keys start with the customer id: the prefix extractor of that family.
 
 #include <cstdint>
 #include <optional>
@@ -49,8 +50,9 @@ enum class IndexKind : char {
   kRequestId = 'r',
 };
 
-// Keys of the customer_index family. The "multi" kinds (phone, e-mail, name) end
-// with the customer id so that several customers may share a value.
+// Keys of the customer_index family. Phone and e-mail rows hold an id set
+// (UniqueIndexKey layout, merge operator); the name rows end with the customer id so
+// that a prefix scan lists them in name order.
 std::string IndexPrefix(IndexKind kind, std::string_view value);
 std::string MultiIndexKey(IndexKind kind, std::string_view value, uint64_t customer_id);
 std::string UniqueIndexKey(IndexKind kind, std::string_view value);
@@ -71,9 +73,6 @@ struct InteractionKeyParts {
 };
 std::optional<InteractionKeyParts> DecodeInteractionKey(std::string_view key);
 
-enum class OpenItemKind : uint8_t { kTicket = 1, kComplaint = 2 };
-std::string OpenItemKey(uint64_t customer_id, OpenItemKind kind, uint64_t item_id);
-std::string OpenItemPrefix(uint64_t customer_id, OpenItemKind kind);
 
 std::string EventKey(uint64_t seq);
 

@@ -7,6 +7,7 @@
 #include "services/customers/customer_validation.h"
 #include "services/customers/resource_names.h"
 #include "storage/key_codec.h"
+#include "storage/wire_format.h"
 
 namespace servicedesk::customers {
 
@@ -153,6 +154,17 @@ absl::StatusOr<v1::ListInteractionsResponse> CustomerQueries::ListInteractions(
 
 absl::Status CustomerQueries::Context(const v1::GetCustomerContextRequest& request,
                                       v1::CustomerContext* out) const {
+  std::string wire;
+  if (auto s = ContextWire(request, &wire); !s.ok()) return s;
+  if (!out->ParseFromString(wire)) return absl::DataLossError("screen pop is unreadable");
+  return absl::OkStatus();
+}
+
+absl::Status CustomerQueries::ContextWire(const v1::GetCustomerContextRequest& request,
+                                          std::string* out) const {
+  using storage::AppendLengthDelimited;
+  using storage::AppendVarintField;
+  using Field = v1::CustomerContext;
   int limit = request.interaction_limit();
   if (limit < 0 || limit > Limits::kMaxContextInteractions) {
     return absl::InvalidArgumentError(absl::StrCat("interaction_limit: must be 0 to ",
@@ -162,6 +174,7 @@ absl::Status CustomerQueries::Context(const v1::GetCustomerContextRequest& reque
   if (auto s = CheckLength(request.contact(), Limits::kShortText, "contact"); !s.ok()) return s;
 
   uint64_t customer_id = 0;
+  std::vector<uint64_t> others;
   switch (request.key_case()) {
     case v1::GetCustomerContextRequest::kCustomer: {
       auto id = ParseCustomerName(request.customer(), "customer");
@@ -172,31 +185,32 @@ absl::Status CustomerQueries::Context(const v1::GetCustomerContextRequest& reque
     case v1::GetCustomerContextRequest::kPhoneNumber: {
       auto e164 = phones_->ToE164(request.phone_number(), "phone_number");
       if (!e164.ok()) return e164.status();
-      out->set_normalized_phone_number(*e164);
+      AppendLengthDelimited(out, Field::kNormalizedPhoneNumberFieldNumber, *e164);
       auto ids = store_->FindByPhone(*e164);
       if (!ids.ok()) return ids.status();
-      if (ids->empty()) {
-        out->set_known_caller(false);
-        return absl::OkStatus();
-      }
+      if (ids->empty()) return absl::OkStatus();  // known_caller stays false
       customer_id = ids->front();
-      for (std::size_t i = 1; i < ids->size(); ++i) {
-        if (auto s = store_->GetCustomerInto((*ids)[i], out->add_other_matches()); !s.ok()) {
-          return s;
-        }
-      }
+      others.assign(ids->begin() + 1, ids->end());
       break;
     }
     case v1::GetCustomerContextRequest::KEY_NOT_SET:
       return absl::InvalidArgumentError("key: customer or phone_number is required");
   }
-  if (auto s = store_->GetCustomerInto(customer_id, out->mutable_customer()); !s.ok()) return s;
-  out->set_known_caller(true);
-  if (auto s = store_->LatestInteractions(customer_id, limit, out->mutable_recent_interactions());
+  if (auto s = store_->AppendCustomerField(customer_id, Field::kCustomerFieldNumber, out); !s.ok()) {
+    return s;
+  }
+  AppendVarintField(out, Field::kKnownCallerFieldNumber, 1);
+  for (uint64_t other : others) {
+    if (auto s = store_->AppendCustomerField(other, Field::kOtherMatchesFieldNumber, out); !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = store_->AppendLatestInteractionFields(
+          customer_id, limit, Field::kRecentInteractionsFieldNumber, out);
       !s.ok()) {
     return s;
   }
-  return store_->OpenItems(customer_id, out->mutable_open_tickets(), out->mutable_open_complaints());
+  return store_->AppendOpenItems(customer_id, out);
 }
 
 }  // namespace servicedesk::customers

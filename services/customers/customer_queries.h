@@ -24,9 +24,13 @@ class CustomerQueries {
 
   // The screen pop. By phone: an unknown number gives known_caller=false with the
   // normalised number; a shared one gives the lowest customer id's context and the
-  // others in other_matches. `out` may live on an arena.
+  // others in other_matches.
   absl::Status Context(const v1::GetCustomerContextRequest& request,
                        v1::CustomerContext* out) const;
+
+  // The same screen pop as a serialized CustomerContext, assembled from the stored
+  // message bytes without parsing them: what the gRPC adapter sends as is.
+  absl::Status ContextWire(const v1::GetCustomerContextRequest& request, std::string* out) const;
 
  private:
   const storage::CustomerStore* store_;

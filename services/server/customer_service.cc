@@ -197,12 +197,26 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListInteractions(
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomerContext(
-    grpc::CallbackServerContext* context, const v1::GetCustomerContextRequest* request,
-    v1::CustomerContext* response) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
   return Answer(context, [&](const Caller& caller) {
-    auto status = queries_->Context(*request, response);
+    v1::GetCustomerContextRequest parsed;
+    grpc::ByteBuffer copy(*request);  // shares the slices; Deserialize consumes its argument
+    if (!grpc::SerializationTraits<v1::GetCustomerContextRequest>::Deserialize(&copy, &parsed).ok()) {
+      return absl::InvalidArgumentError("request: not a GetCustomerContextRequest");
+    }
+    auto* wire = new std::string();
+    auto status = queries_->ContextWire(parsed, wire);
     LogIfInternal(status, "GetCustomerContext", caller);
-    return status;
+    if (!status.ok()) {
+      delete wire;
+      return status;
+    }
+    // The slice takes the string over; gRPC frees it once sent.
+    grpc::Slice slice(wire->data(), wire->size(),
+                      [](void* owned) { delete static_cast<std::string*>(owned); }, wire);
+    *response = grpc::ByteBuffer(&slice, 1);
+    return absl::OkStatus();
   });
 }
 

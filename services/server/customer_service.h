@@ -12,7 +12,12 @@
 
 namespace servicedesk::server {
 
-class CustomerServiceImpl final : public v1::CustomerService::CallbackService {
+// The screen pop is a raw method: its response is assembled from stored bytes
+// (CustomerQueries::ContextWire) and sent without a parse/serialize round trip.
+using CustomerServiceBase =
+    v1::CustomerService::WithRawCallbackMethod_GetCustomerContext<v1::CustomerService::CallbackService>;
+
+class CustomerServiceImpl final : public CustomerServiceBase {
  public:
   CustomerServiceImpl(const CallGate* gate, DeskLoop* loop, customers::CustomerCommands* commands,
                       const customers::CustomerQueries* queries)
@@ -40,8 +45,8 @@ class CustomerServiceImpl final : public v1::CustomerService::CallbackService {
                                              const v1::ListInteractionsRequest* request,
                                              v1::ListInteractionsResponse* response) override;
   grpc::ServerUnaryReactor* GetCustomerContext(grpc::CallbackServerContext* context,
-                                               const v1::GetCustomerContextRequest* request,
-                                               v1::CustomerContext* response) override;
+                                               const grpc::ByteBuffer* request,
+                                               grpc::ByteBuffer* response) override;
   grpc::ServerReadReactor<v1::ImportCustomersRequest>* ImportCustomers(
       grpc::CallbackServerContext* context, v1::ImportCustomersResponse* response) override;
 

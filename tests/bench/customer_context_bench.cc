@@ -7,12 +7,17 @@
 //   [3] against the same screen pop as prepared SQL statements in PostgreSQL 15 over TCP
 //       on loopback, with the same data and the same concurrency.
 //
+// [2] and [3] are measured together, alternating call by call and round by round, so that
+// other load on a shared machine hits all of them alike.
+//
 // It prints the numbers and a summary of ratios with PASS/MISS against the targets. A
 // MISS is a result, not an error: the exit code is non-zero only when something failed.
 //
 // The data set (DemoData: deterministic per seed, skewed histories) is loaded once into
 // --data-dir and reused while --customers and --seed stay the same.
 // run_customer_context_bench.sh builds this, starts a throwaway PostgreSQL and runs it.
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +31,7 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -105,20 +111,81 @@ struct Options {
   double warmup_seconds() const { return ci ? 0.3 : 0.5; }
 };
 
-// The machine's 1-minute load average, printed as measurements start: the benchmark and
-// everything it compares share the CPUs with whatever else runs, and a reader of the
-// numbers should see when that was a lot. (It counts the benchmark's own threads too: about
-// 1 to 2 before the measurements of one call in flight.)
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one_minute;
-  if (!(in >> one_minute)) return "";
-  return absl::StrCat(", load average ", one_minute);
-}
-
 double Seconds(SteadyClock::duration duration) {
   return std::chrono::duration<double>(duration).count();
 }
+
+// CPU time that other processes took while the benchmark measured. The benchmark and all it
+// compares share the CPUs with whatever else runs, and the tails suffer first; the summary
+// says when that was a lot. Reads /proc (Linux); elsewhere it sees nothing.
+class CpuWatch {
+ public:
+  // Opens a measurement window. The CPU time of `own` (this process, which includes the
+  // in-process server, and the PostgreSQL backend it talks to) is the measurement's;
+  // everything else is somebody else's.
+  void Start(std::vector<int> own) {
+    own_ = std::move(own);
+    machine_ticks_ = MachineBusyTicks();
+    own_ticks_ = OwnTicks();
+    started_ = SteadyClock::now();
+  }
+
+  // Closes the window; returns how many CPUs the others kept busy in it on average.
+  double Stop() {
+    const double seconds = Seconds(SteadyClock::now() - started_);
+    const int64_t others = (MachineBusyTicks() - machine_ticks_) - (OwnTicks() - own_ticks_);
+    const double ticks_per_second = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double cpus =
+        seconds > 0 ? static_cast<double>(std::max<int64_t>(others, 0)) / ticks_per_second / seconds
+                    : 0;
+    highest_ = std::max(highest_, cpus);
+    return cpus;
+  }
+
+  double highest() const { return highest_; }
+  // Above this, the tails measure the neighbours as much as the code.
+  bool Busy() const { return highest_ > 0.1 * Cpus(); }
+  static double Cpus() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+ private:
+  // All CPUs' busy time: everything but idle and I/O wait. Steal counts: the hypervisor gave
+  // the time to another guest.
+  static int64_t MachineBusyTicks() {
+    std::ifstream in("/proc/stat");
+    std::string label;
+    int64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+    if (!(in >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal)) {
+      return 0;
+    }
+    return user + nice + system + irq + softirq + steal;
+  }
+
+  // User and system time of a process, all threads (fields 14 and 15 of /proc/<pid>/stat).
+  static int64_t ProcessTicks(int pid) {
+    std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t name_end = text.rfind(')');  // the name may hold spaces and parentheses
+    if (name_end == std::string::npos) return 0;
+    std::istringstream fields(text.substr(name_end + 1));
+    std::string skipped;
+    for (int field = 3; field <= 13; ++field) fields >> skipped;
+    int64_t user = 0, system = 0;
+    fields >> user >> system;
+    return user + system;
+  }
+
+  int64_t OwnTicks() const {
+    int64_t ticks = 0;
+    for (int pid : own_) ticks += ProcessTicks(pid);
+    return ticks;
+  }
+
+  std::vector<int> own_;
+  int64_t machine_ticks_ = 0;
+  int64_t own_ticks_ = 0;
+  SteadyClock::time_point started_;
+  double highest_ = 0;
+};
 
 // Latencies of one measurement.
 class Latencies {
@@ -491,10 +558,13 @@ absl::StatusOr<InProcessResult> MeasureInProcess(const std::vector<Sample>& samp
   InProcessResult result;
   result.context.Reserve(samples.size());
   result.get.Reserve(samples.size());
+  // What the server does per pop: assemble the serialized response (ContextWire); the
+  // parse into a message is the client's work, not measured here.
+  std::string wire;
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    v1::CustomerContext context;
+    wire.clear();
     auto started = SteadyClock::now();
-    auto status = queries.Context(requests[i], &context);
+    auto status = queries.ContextWire(requests[i], &wire);
     result.context.Add(SteadyClock::now() - started);
     if (!status.ok()) return status;
 
@@ -509,7 +579,7 @@ absl::StatusOr<InProcessResult> MeasureInProcess(const std::vector<Sample>& samp
 }
 
 // ---------------------------------------------------------------------------------------
-// [3] PostgreSQL.
+// PostgreSQL: the connection, the load, and the screen pop in SQL.
 
 struct PgResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -736,6 +806,12 @@ absl::StatusOr<std::string> ProfileJson(const v1::Customer& customer) {
     return absl::InternalError(absl::StrCat("profile to JSON: ", status.ToString()));
   }
   return json;
+}
+
+// Whether PostgreSQL runs on this machine, so that its backends' CPU time can be told apart.
+bool PgIsLocal(const Options& options) {
+  return options.pg_host == "127.0.0.1" || options.pg_host == "localhost" ||
+         options.pg_host == "::1";
 }
 
 std::string DatasetRow(const Options& options) {
@@ -1207,13 +1283,15 @@ constexpr std::size_t kPgFirst = 2;
 std::size_t PgIndex(PgVariant variant) { return kPgFirst + static_cast<std::size_t>(variant); }
 
 struct RemoteResult {
+  std::string name;
   Latencies sequential;
   Saturation saturated;
 };
 
 absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
                                                         const std::vector<Sample>& samples,
-                                                        const std::vector<ExpectedPop>& expected) {
+                                                        const std::vector<ExpectedPop>& expected,
+                                                        CpuWatch* cpu) {
   server::Config config;
   config.listen = "127.0.0.1:0";
   config.data_dir = options.data_dir;
@@ -1318,9 +1396,11 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
   }
 
   std::vector<RemoteResult> results(contenders.size());
-  absl::PrintF("measuring: %d calls each, one in flight, interleaved%s\n", samples.size(),
-               LoadAverage());
+  for (std::size_t c = 0; c < contenders.size(); ++c) results[c].name = contenders[c].name;
   for (auto& result : results) result.sequential.Reserve(samples.size());
+  std::vector<int> own = {getpid()};
+  if (pg && PgIsLocal(options)) own.push_back(PQbackendPID(pg->get()));
+  cpu->Start(own);
   for (const auto& sample : samples) {
     for (std::size_t c = 0; c < contenders.size(); ++c) {
       const auto started = SteadyClock::now();
@@ -1329,10 +1409,11 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
       if (!status.ok()) return status;
     }
   }
+  absl::PrintF("measured: %d calls each, one in flight, interleaved (other processes: %.2f CPUs)\n",
+               samples.size(), cpu->Stop());
   const double round_seconds = options.seconds / options.rounds;
-  absl::PrintF("measuring: %d in flight, %d rounds of %.1f s each (after %.1f s warm-up)%s\n",
-               options.in_flight, options.rounds, round_seconds, options.warmup_seconds(),
-               LoadAverage());
+  absl::PrintF("measuring: %d in flight, %d rounds of %.1f s each (after %.1f s warm-up)\n",
+               options.in_flight, options.rounds, round_seconds, options.warmup_seconds());
   for (int round = 0; round < options.rounds; ++round) {
     for (std::size_t c = 0; c < contenders.size(); ++c) {
       auto saturated = contenders[c].saturate(round_seconds);
@@ -1382,6 +1463,7 @@ absl::Status Run(const Options& options) {
     return s;
   }
 
+  CpuWatch cpu;
   std::vector<Sample> samples;
   std::vector<ExpectedPop> expected;
   InProcessResult in_process;
@@ -1413,38 +1495,40 @@ absl::Status Run(const Options& options) {
       }
     }
 
-    const std::string load = LoadAverage();  // before the measurement adds its own
+    cpu.Start({getpid()});
     auto measured = MeasureInProcess(samples, db->get(), &expected);
     if (!measured.ok()) return measured.status();
     in_process = *std::move(measured);
-    absl::PrintF("\n[1] in-process, storage only (block cache %d MiB, warm%s)\n",
-                 options.block_cache_mb, load);
-    PrintLatencies("CustomerQueries::Context (limit 50)", in_process.context);
+    const double others = cpu.Stop();
+    absl::PrintF(
+        "\n[1] in-process, storage only (block cache %d MiB, warm; other processes: %.2f CPUs)\n",
+        options.block_cache_mb, others);
+    PrintLatencies("CustomerQueries::ContextWire (limit 50)", in_process.context);
     PrintLatencies("rocksdb::DB::Get (customer row)", in_process.get);
   }
 
   absl::PrintF("\n");
-  auto remote = MeasureRemote(options, samples, expected);
+  auto remote = MeasureRemote(options, samples, expected, &cpu);
   if (!remote.ok()) return remote.status();
   std::vector<RemoteResult>& r = *remote;
   const std::string one = ", 1 in flight";
   const std::string many = absl::StrCat(", ", options.in_flight, " in flight");
   absl::PrintF("\n[2] gRPC on loopback (%d client threads, one connection each, when saturating)\n",
                options.client_threads);
-  PrintLatencies(absl::StrCat("Ping", one), r[kPing].sequential);
-  PrintLatencies(absl::StrCat("GetCustomerContext(limit 50)", one), r[kGrpcPop].sequential);
-  PrintSaturation(absl::StrCat("Ping", many), r[kPing].saturated);
-  PrintSaturation(absl::StrCat("GetCustomerContext(limit 50)", many), r[kGrpcPop].saturated);
+  for (std::size_t c : {kPing, kGrpcPop}) PrintLatencies(r[c].name + one, r[c].sequential);
+  for (std::size_t c : {kPing, kGrpcPop}) PrintSaturation(r[c].name + many, r[c].saturated);
   if (options.postgres()) {
     absl::PrintF(
         "\n[3] PostgreSQL, the same screen pop in SQL over TCP (%d connections when "
         "saturating)\n",
         options.in_flight);
     for (PgVariant variant : kPgVariants) {
-      PrintLatencies(absl::StrCat(VariantName(variant), one), r[PgIndex(variant)].sequential);
+      RemoteResult& result = r[PgIndex(variant)];
+      PrintLatencies(result.name + one, result.sequential);
     }
     for (PgVariant variant : kPgVariants) {
-      PrintSaturation(absl::StrCat(VariantName(variant), many), r[PgIndex(variant)].saturated);
+      RemoteResult& result = r[PgIndex(variant)];
+      PrintSaturation(result.name + many, result.saturated);
     }
   } else {
     absl::PrintF(
@@ -1489,9 +1573,42 @@ absl::Status Run(const Options& options) {
     ratios.push_back({pg_throughput_name, std::nullopt, false, 2.5, "no PostgreSQL (--pg-port)"});
   }
 
+  // The medians have no targets, but other load on the machine moves them far less than
+  // the tails: they show whether a p99 ratio is the code or the neighbours.
+  std::vector<std::pair<std::string, double>> medians = {
+      {"inprocess_context_p50_vs_rocksdb_get_p50",
+       in_process.context.PercentileUs(0.5) / in_process.get.PercentileUs(0.5)},
+      {"grpc_context_p50_vs_ping_p50",
+       r[kGrpcPop].sequential.PercentileUs(0.5) / r[kPing].sequential.PercentileUs(0.5)}};
+  std::string median_note;
+  if (options.postgres()) {
+    PgVariant fastest = PgVariant::kSteps;
+    for (PgVariant variant : kPgVariants) {
+      if (r[PgIndex(variant)].sequential.PercentileUs(0.5) <
+          r[PgIndex(fastest)].sequential.PercentileUs(0.5)) {
+        fastest = variant;
+      }
+    }
+    medians.emplace_back("grpc_context_p50_vs_postgres_p50",
+                         r[kGrpcPop].sequential.PercentileUs(0.5) /
+                             r[PgIndex(fastest)].sequential.PercentileUs(0.5));
+    median_note = absl::StrCat("; PostgreSQL: ", VariantName(fastest));
+  }
+
   absl::PrintF("\n== summary (%d customers, seed %d%s)\n", options.customers, options.seed,
                options.ci ? "; CI data set, the targets are for 1,000,000" : "");
   for (const auto& ratio : ratios) PrintRatio(ratio);
+  for (const auto& [name, value] : medians) {
+    absl::PrintF("info %s = %.3f (no target%s)\n", name, value,
+                 name == "grpc_context_p50_vs_postgres_p50" ? median_note : "");
+  }
+  if (cpu.Busy()) {
+    absl::PrintF(
+        "note: other processes kept up to %.2f of the %.0f CPUs busy while latencies were "
+        "measured, so the p99s and the ratios built on them are unreliable (the p50 ratios are "
+        "steadier); rerun on a quiet machine\n",
+        cpu.highest(), CpuWatch::Cpus());
+  }
   return absl::OkStatus();
 }
 
@@ -1502,6 +1619,8 @@ int main(int argc, char** argv) {
   using servicedesk::bench::Options;
   Options options;
   CLI::App app{"customer_context_bench: the screen pop (GetCustomerContext) against its baselines"};
+  // The last value wins, so that options after the script's "--" override the script's own.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--customers", options.customers, "customers in the data set")
       ->capture_default_str();
   app.add_option("--seed", options.seed, "DemoData seed")->capture_default_str();

@@ -1,5 +1,8 @@
 #include "services/customers/customer_queries.h"
 
+#include "servicedesk/v1/events.pb.h"
+#include "storage/key_codec.h"
+
 #include <gmock/gmock.h>
 
 #include "tests/unit/customers/customer_fixture.h"
@@ -194,6 +197,42 @@ TEST_F(CustomerFileTest, InteractionPageTokenOfAnotherCustomerIsRefused) {
   request.set_page_token(first->next_page_token());
   EXPECT_THAT(std::string(queries_->ListInteractions(request).status().message()),
               StartsWith("page_token:"));
+}
+
+}  // namespace
+}  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+// The open-items row written by the tickets and complaints features reaches the pop as is.
+TEST_F(CustomerFileTest, ContextCarriesTheOpenItemsRow) {
+  v1::Customer anna = Create("Anna", {"+49301234567"});
+  v1::OpenItemsRow row;
+  row.add_open_tickets()->set_subject("Invoice wrong");
+  row.add_open_complaints()->set_step("RECORDING");
+  ASSERT_TRUE(db_->db()->Put({}, db_->handle(storage::Family::kOpenItems), storage::CustomerKey(1),
+                             row.SerializeAsString()).ok());
+  v1::GetCustomerContextRequest request;
+  request.set_customer(anna.name());
+  v1::CustomerContext context;
+  ASSERT_TRUE(queries_->Context(request, &context).ok());
+  ASSERT_EQ(context.open_tickets_size(), 1);
+  EXPECT_EQ(context.open_tickets(0).subject(), "Invoice wrong");
+  ASSERT_EQ(context.open_complaints_size(), 1);
+  EXPECT_EQ(context.open_complaints(0).step(), "RECORDING");
+}
+
+TEST_F(CustomerFileTest, RemovedNumberNoLongerFindsTheCustomerButTheSharedOneStill) {
+  v1::Customer anna = Create("Anna", {"+49301234567", "+49309999999"});
+  v1::Customer jonas = Create("Jonas", {"+49309999999"});
+  v1::UpdateCustomerRequest request;
+  request.mutable_customer()->set_name(anna.name());
+  request.mutable_customer()->add_phone_numbers()->set_number("+49301234567");
+  request.mutable_update_mask()->add_paths("phone_numbers");
+  ASSERT_TRUE(commands_->Update(request, "agents/test").ok());
+  EXPECT_EQ(*store_->FindByPhone("+49309999999"), std::vector<uint64_t>{2});
+  EXPECT_EQ(*store_->FindByPhone("+49301234567"), std::vector<uint64_t>{1});
 }
 
 }  // namespace

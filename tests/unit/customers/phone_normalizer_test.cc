@@ -64,3 +64,25 @@ TEST(PhoneNormalizerTest, LettersAndExtensionsAreRefused) {
 
 }  // namespace
 }  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+// The fast path for canonical input must agree with libphonenumber's full parse.
+TEST(PhoneNormalizerTest, CanonicalInputAgreesWithTheFullParse) {
+  PhoneNormalizer phones("");
+  for (const char* number : {"+49301234567", "+4915110000003", "+8613800138000", "+16502530000",
+                             "+390612345678", "+442079460000", "+80012345678", "+6621234567"}) {
+    auto fast = phones.ToE164(number, "f");
+    auto spaced = phones.ToE164(std::string(number).insert(3, " "), "f");  // forces the full parse
+    ASSERT_TRUE(fast.ok()) << number << ": " << fast.status();
+    ASSERT_TRUE(spaced.ok()) << number;
+    EXPECT_EQ(*fast, *spaced);
+  }
+  for (const char* bad : {"+4912", "+999123456789", "+1234567890123456", "+0123456789"}) {
+    EXPECT_FALSE(phones.ToE164(bad, "f").ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace servicedesk::customers

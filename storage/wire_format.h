@@ -1,0 +1,34 @@
+#pragma once
+
+// Protobuf wire format, just enough to assemble a response from stored message bytes
+// without parsing them: a length-delimited field is tag, length, bytes. The stored
+// values are serialized messages already, so the screen pop is a run of memcpys.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace servicedesk::storage {
+
+inline void AppendVarint(std::string* out, uint64_t value) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// Field `number` of wire type 2 (length-delimited: strings, bytes, messages).
+inline void AppendLengthDelimited(std::string* out, uint32_t number, std::string_view bytes) {
+  AppendVarint(out, (uint64_t{number} << 3) | 2);
+  AppendVarint(out, bytes.size());
+  out->append(bytes.data(), bytes.size());
+}
+
+// Field `number` of wire type 0 (varint: bools, enums, integers).
+inline void AppendVarintField(std::string* out, uint32_t number, uint64_t value) {
+  AppendVarint(out, uint64_t{number} << 3);
+  AppendVarint(out, value);
+}
+
+}  // namespace servicedesk::storage
