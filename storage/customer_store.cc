@@ -244,30 +244,85 @@ absl::Status CustomerStore::AppendCustomerField(uint64_t customer_id, uint32_t f
   return absl::OkStatus();
 }
 
-absl::Status CustomerStore::AppendLatestInteractionFields(uint64_t customer_id, int limit,
-                                                          uint32_t field, std::string* out) const {
-  if (limit <= 0) return absl::OkStatus();
-  const std::string prefix = CustomerKey(customer_id);
-  rocksdb::ReadOptions read;
-  read.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(read, db_->handle(Family::kInteractions)));
-  int count = 0;
-  for (it->Seek(prefix); it->Valid() && count < limit; it->Next(), ++count) {
-    AppendLengthDelimited(out, field, it->value().ToStringView());
+absl::Status CustomerStore::AppendScreenPop(uint64_t customer_id, int limit,
+                                           std::string* out) const {
+  rocksdb::PinnableSlice value;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kScreenPop),
+                               CustomerKey(customer_id), &value);
+  if (status.IsNotFound()) return absl::OkStatus();
+  if (!status.ok()) return FromRocks(status, "reading screen pop");
+  // Walk the top-level fields (all length-delimited); copy all but the interactions past
+  // `limit`. Serialized fields come in field-number order, so this is one forward pass.
+  std::string_view row = value.ToStringView();
+  int interactions = 0;
+  std::size_t offset = 0;
+  while (offset < row.size()) {
+    const std::size_t start = offset;
+    uint64_t tag = 0, length = 0;
+    if (!ReadVarint(row, &offset, &tag) || (tag & 7) != 2 || !ReadVarint(row, &offset, &length) ||
+        length > row.size() - offset) {
+      return absl::DataLossError(absl::StrCat("screen pop of ", CustomerName(customer_id),
+                                              " is unreadable"));
+    }
+    offset += length;
+    if ((tag >> 3) == v1::ScreenPopRow::kRecentInteractionsFieldNumber && interactions++ >= limit) {
+      continue;
+    }
+    out->append(row.data() + start, offset - start);
   }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading interactions");
   return absl::OkStatus();
 }
 
-absl::Status CustomerStore::AppendOpenItems(uint64_t customer_id, std::string* out) const {
+absl::StatusOr<v1::ScreenPopRow> CustomerStore::ReadScreenPop(uint64_t customer_id) const {
+  v1::ScreenPopRow row;
   rocksdb::PinnableSlice value;
-  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kOpenItems),
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kScreenPop),
                                CustomerKey(customer_id), &value);
-  if (status.IsNotFound()) return absl::OkStatus();
-  if (!status.ok()) return FromRocks(status, "reading open items");
-  out->append(value.data(), value.size());
-  return absl::OkStatus();
+  if (status.IsNotFound()) return row;
+  if (!status.ok()) return FromRocks(status, "reading screen pop");
+  if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError("screen pop row is unreadable");
+  }
+  return row;
+}
+
+void CustomerStore::PutScreenPop(rocksdb::WriteBatch* batch, uint64_t customer_id,
+                                 const v1::ScreenPopRow& row) const {
+  batch->Put(db_->handle(Family::kScreenPop), CustomerKey(customer_id), row.SerializeAsString())
+      .PermitUncheckedError();
+}
+
+namespace {
+uint64_t InteractionIdOf(const v1::Interaction& interaction) {
+  const std::string& name = interaction.name();
+  const auto slash = name.rfind('/');
+  uint64_t id = 0;
+  for (std::size_t i = slash + 1; i < name.size(); ++i) id = id * 10 + static_cast<uint64_t>(name[i] - '0');
+  return id;
+}
+// The interactions family's order: newest first, then by id.
+bool ComesBefore(const v1::Interaction& a, const v1::Interaction& b) {
+  if (a.start_time().seconds() != b.start_time().seconds()) {
+    return a.start_time().seconds() > b.start_time().seconds();
+  }
+  if (a.start_time().nanos() / 1000 != b.start_time().nanos() / 1000) {
+    return a.start_time().nanos() / 1000 > b.start_time().nanos() / 1000;
+  }
+  return InteractionIdOf(a) < InteractionIdOf(b);
+}
+}  // namespace
+
+void CustomerStore::AddRecentInteraction(v1::ScreenPopRow* row,
+                                         const v1::Interaction& interaction) {
+  auto* recent = row->mutable_recent_interactions();
+  auto position = std::find_if(recent->begin(), recent->end(), [&](const v1::Interaction& other) {
+    return ComesBefore(interaction, other);
+  });
+  const int index = static_cast<int>(position - recent->begin());
+  if (index >= kRecentInteractions) return;
+  *recent->Add() = interaction;
+  for (int i = recent->size() - 1; i > index; --i) recent->SwapElements(i, i - 1);
+  while (recent->size() > kRecentInteractions) recent->RemoveLast();
 }
 
 void CustomerStore::PutCustomer(rocksdb::WriteBatch* batch, uint64_t customer_id,

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "servicedesk/v1/customer.pb.h"
+#include "servicedesk/v1/events.pb.h"
 #include "storage/database.h"
 
 namespace servicedesk::storage {
@@ -66,15 +67,21 @@ class CustomerStore {
       uint64_t customer_id, const InteractionFilter& filter,
       const std::optional<std::string>& after_key, int limit) const;
 
-  // Screen-pop reads (latest interactions; open tickets and complaints, the rows those
-  // features write) that copy stored message bytes into `out` as length-delimited field
-  // `field` of the response being assembled, without parsing them.
+  // Screen-pop read: the stored customer message copied into `out` as length-delimited
+  // field `field` of the response being assembled, without parsing it.
   absl::Status AppendCustomerField(uint64_t customer_id, uint32_t field, std::string* out) const;
-  absl::Status AppendLatestInteractionFields(uint64_t customer_id, int limit, uint32_t field,
-                                             std::string* out) const;
-  // The customer's OpenItemsRow as stored: its field numbers are CustomerContext's, so
-  // the bytes are the open_tickets and open_complaints fields of the pop.
-  absl::Status AppendOpenItems(uint64_t customer_id, std::string* out) const;
+  // From the customer's ScreenPopRow (field numbers equal CustomerContext's): the first
+  // `limit` recent interactions and every open ticket and complaint, copied as stored.
+  absl::Status AppendScreenPop(uint64_t customer_id, int limit, std::string* out) const;
+
+  // The writer's side of the screen-pop row (desk loop only).
+  absl::StatusOr<v1::ScreenPopRow> ReadScreenPop(uint64_t customer_id) const;
+  void PutScreenPop(rocksdb::WriteBatch* batch, uint64_t customer_id,
+                    const v1::ScreenPopRow& row) const;
+  // Inserts `interaction` in newest-first order (ties by interaction id, as the interactions
+  // family orders them) and keeps the newest kRecentInteractions.
+  static void AddRecentInteraction(v1::ScreenPopRow* row, const v1::Interaction& interaction);
+  static constexpr int kRecentInteractions = 100;
 
   // Adds the customer row and the index rows it needs to `batch`, removing the index rows
   // of `before` that `after` no longer has. `after` must be normalised already.

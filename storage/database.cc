@@ -15,7 +15,7 @@ namespace servicedesk::storage {
 namespace {
 constexpr const char* kFamilyNames[kFamilyCount] = {
     "meta", "customers", "customer_index", "interactions", "interaction_requests",
-    "open_items", "events"};
+    "screen_pop", "events"};
 constexpr const char* kSchemaVersionKey = "schema_version";
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
@@ -39,6 +39,10 @@ rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(kCustomerPrefixLength));
       table.whole_key_filtering = false;
       table.block_size = 16 * 1024;
+      break;
+    case Family::kScreenPop:
+      // One row of up to ~20 KB per customer, read whole by point lookups.
+      table.block_size = 32 * 1024;
       break;
     case Family::kEvents:
       // Append-only and read in order; no point lookups to filter.

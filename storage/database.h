@@ -34,7 +34,7 @@ enum class Family {
   kCustomerIndex,
   kInteractions,
   kInteractionRequests,
-  kOpenItems,
+  kScreenPop,
   kEvents,
 };
 inline constexpr int kFamilyCount = 7;

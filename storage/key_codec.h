@@ -18,8 +18,8 @@
 //   interactions    u64 customer_id | u64 (2^64-1 - start_us) | u64 interaction_id -> Interaction
 //                   (a prefix seek on the customer id yields the latest first)
 //   interaction_requests  request_id                        -> interactions key
-//   open_items      u64 customer_id                         -> OpenItemsRow (the customer's open
-//                     tickets and complaints, appended verbatim to the screen pop)
+//   screen_pop      u64 customer_id                         -> ScreenPopRow (latest 100
+//                     interactions, open tickets and complaints; copied into the pop as is)
 //   events          u64 seq                                 -> Event
 //
 // Interaction keys start with the customer id: the prefix extractor of that family.

@@ -18,6 +18,17 @@ inline void AppendVarint(std::string* out, uint64_t value) {
   out->push_back(static_cast<char>(value));
 }
 
+// Reads a varint at *offset and advances it; false when truncated or too long.
+inline bool ReadVarint(std::string_view bytes, std::size_t* offset, uint64_t* value) {
+  *value = 0;
+  for (int shift = 0; shift < 64 && *offset < bytes.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(bytes[(*offset)++]);
+    *value |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
 // Field `number` of wire type 2 (length-delimited: strings, bytes, messages).
 inline void AppendLengthDelimited(std::string* out, uint32_t number, std::string_view bytes) {
   AppendVarint(out, (uint64_t{number} << 3) | 2);

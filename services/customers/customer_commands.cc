@@ -191,6 +191,10 @@ absl::StatusOr<v1::Interaction> CustomerCommands::AppendInteraction(
   if (!request.request_id().empty()) {
     store_->PutInteractionRequestId(&batch, request.request_id(), key);
   }
+  auto screen_pop = store_->ReadScreenPop(*customer_id);
+  if (!screen_pop.ok()) return screen_pop.status();
+  storage::CustomerStore::AddRecentInteraction(&*screen_pop, interaction);
+  store_->PutScreenPop(&batch, *customer_id, *screen_pop);
   v1::Event event;
   *event.mutable_time() = ToTimestamp(now);
   event.set_principal(principal);
@@ -251,12 +255,15 @@ ImportOutcome CustomerCommands::Import(v1::ImportRecord record, const std::strin
   *event.mutable_time() = now_ts;
   event.set_principal(principal);
   auto* imported = event.mutable_customer_imported();
+  v1::ScreenPopRow screen_pop;
   for (auto& interaction : *record.mutable_interactions()) {
     interaction.clear_name();
     const uint64_t interaction_id = writer_->NextId(&batch, "interaction");
     interaction.set_name(storage::InteractionName(id, interaction_id));
     store_->PutInteraction(&batch, id, interaction_id, StartMicros(interaction), interaction);
+    storage::CustomerStore::AddRecentInteraction(&screen_pop, interaction);
   }
+  if (screen_pop.recent_interactions_size() > 0) store_->PutScreenPop(&batch, id, screen_pop);
   *imported->mutable_customer() = customer;
   *imported->mutable_interactions() = std::move(*record.mutable_interactions());
   auto seq = writer_->Commit(&batch, &event);

@@ -205,12 +205,7 @@ absl::Status CustomerQueries::ContextWire(const v1::GetCustomerContextRequest& r
       return s;
     }
   }
-  if (auto s = store_->AppendLatestInteractionFields(
-          customer_id, limit, Field::kRecentInteractionsFieldNumber, out);
-      !s.ok()) {
-    return s;
-  }
-  return store_->AppendOpenItems(customer_id, out);
+  return store_->AppendScreenPop(customer_id, limit, out);
 }
 
 }  // namespace servicedesk::customers

@@ -46,6 +46,7 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <libpq-fe.h>
 #include <rocksdb/db.h>
@@ -1096,10 +1097,48 @@ struct Window {
 struct Stubs {
   explicit Stubs(const std::shared_ptr<grpc::Channel>& channel)
       : customers(v1::CustomerService::NewStub(channel)),
-        diagnostics(v1::DiagnosticsService::NewStub(channel)) {}
+        diagnostics(v1::DiagnosticsService::NewStub(channel)),
+        generic(std::make_unique<grpc::GenericStub>(channel)) {}
   std::unique_ptr<v1::CustomerService::Stub> customers;
   std::unique_ptr<v1::DiagnosticsService::Stub> diagnostics;
+  // The raw client: request and response stay bytes, so the measurement is the server
+  // and the transport, without the client's protobuf parse of a 50-interaction response.
+  std::unique_ptr<grpc::GenericStub> generic;
 };
+
+constexpr char kPingMethod[] = "/servicedesk.v1.DiagnosticsService/Ping";
+constexpr char kPopMethod[] = "/servicedesk.v1.CustomerService/GetCustomerContext";
+
+grpc::ByteBuffer Serialized(const google::protobuf::Message& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> StartRaw(
+    grpc::GenericStub* stub, grpc::ClientContext* context, const char* method,
+    const grpc::ByteBuffer& request, grpc::CompletionQueue* queue) {
+  auto reader = stub->PrepareUnaryCall(context, method, request, queue);
+  reader->StartCall();
+  return reader;
+}
+
+absl::Status RawCall(grpc::GenericStub* stub, const char* method, const grpc::ByteBuffer& request) {
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  auto reader = StartRaw(stub, &context, method, request, &queue);
+  reader->Finish(&response, &status, &response);
+  void* tag = nullptr;
+  bool ok = false;
+  const bool got = queue.Next(&tag, &ok);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  if (!got || !ok) return absl::UnavailableError(absl::StrCat(method, ": completion queue failed"));
+  if (!status.ok()) return absl::UnavailableError(absl::StrCat(method, ": ", status.error_message()));
+  return absl::OkStatus();
+}
 
 std::shared_ptr<grpc::Channel> Connect(const std::string& target) {
   grpc::ChannelArguments args;
@@ -1340,6 +1379,11 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
                                        });
                                  }});
 
+  std::vector<grpc::ByteBuffer> raw_requests;
+  raw_requests.reserve(samples.size());
+  for (const auto& sample : samples) raw_requests.push_back(Serialized(ContextRequest(sample)));
+  const grpc::ByteBuffer raw_ping = Serialized(v1::PingRequest());
+
   std::unique_ptr<PgConnection> pg;
   if (options.postgres()) {
     auto connected = PgConnection::Connect(options);
@@ -1361,6 +1405,33 @@ absl::StatusOr<std::vector<RemoteResult>> MeasureRemote(const Options& options,
                                      }});
     }
   }
+
+  contenders.push_back(Contender{
+      "Ping (raw client)",
+      [&](const Sample&) { return RawCall(stubs.generic.get(), kPingMethod, raw_ping); },
+      [&](double seconds) {
+        return SaturateGrpc<grpc::ByteBuffer>(
+            options, target, seconds,
+            [&raw_ping](Stubs* s, grpc::ClientContext* context, uint64_t,
+                        grpc::CompletionQueue* queue) {
+              return StartRaw(s->generic.get(), context, kPingMethod, raw_ping, queue);
+            });
+      }});
+  contenders.push_back(Contender{
+      "GetCustomerContext(limit 50) (raw client)",
+      [&](const Sample& sample) {
+        return RawCall(stubs.generic.get(), kPopMethod,
+                       raw_requests[static_cast<std::size_t>(&sample - samples.data())]);
+      },
+      [&](double seconds) {
+        return SaturateGrpc<grpc::ByteBuffer>(
+            options, target, seconds,
+            [&raw_requests](Stubs* s, grpc::ClientContext* context, uint64_t call,
+                            grpc::CompletionQueue* queue) {
+              return StartRaw(s->generic.get(), context, kPopMethod,
+                              raw_requests[call % raw_requests.size()], queue);
+            });
+      }});
 
   // Warm-up: every sample once everywhere (the server's block cache and PostgreSQL's
   // buffers start cold), checking the answers on the way.
@@ -1515,8 +1586,14 @@ absl::Status Run(const Options& options) {
   const std::string many = absl::StrCat(", ", options.in_flight, " in flight");
   absl::PrintF("\n[2] gRPC on loopback (%d client threads, one connection each, when saturating)\n",
                options.client_threads);
-  for (std::size_t c : {kPing, kGrpcPop}) PrintLatencies(r[c].name + one, r[c].sequential);
-  for (std::size_t c : {kPing, kGrpcPop}) PrintSaturation(r[c].name + many, r[c].saturated);
+  const std::size_t raw_ping = r.size() - 2;
+  const std::size_t raw_pop = r.size() - 1;
+  for (std::size_t c : {kPing, kGrpcPop, raw_ping, raw_pop}) {
+    PrintLatencies(r[c].name + one, r[c].sequential);
+  }
+  for (std::size_t c : {kPing, kGrpcPop, raw_ping, raw_pop}) {
+    PrintSaturation(r[c].name + many, r[c].saturated);
+  }
   if (options.postgres()) {
     absl::PrintF(
         "\n[3] PostgreSQL, the same screen pop in SQL over TCP (%d connections when "
@@ -1545,7 +1622,17 @@ absl::Status Run(const Options& options) {
                     grpc_p99 / r[kPing].sequential.PercentileUs(0.99), true, 1.6, ""});
   ratios.push_back(
       {absl::StrCat("grpc_context_throughput_vs_ping_throughput_", options.in_flight, "_in_flight"),
-       grpc_throughput / r[kPing].saturated.calls_per_second(), false, 0.6, ""});
+       grpc_throughput / r[kPing].saturated.calls_per_second(), false, 0.6,
+       "typed client: includes parsing the response"});
+  ratios.push_back({"grpc_context_p99_vs_ping_p99_raw_client",
+                    r[raw_pop].sequential.PercentileUs(0.99) /
+                        r[raw_ping].sequential.PercentileUs(0.99),
+                    true, 1.6, "raw client: server and transport"});
+  ratios.push_back({absl::StrCat("grpc_context_throughput_vs_ping_throughput_", options.in_flight,
+                                 "_in_flight_raw_client"),
+                    r[raw_pop].saturated.calls_per_second() /
+                        r[raw_ping].saturated.calls_per_second(),
+                    false, 0.6, "raw client: server and transport"});
   const std::string pg_p99_name = "grpc_context_p99_vs_postgres_p99";
   const std::string pg_throughput_name = absl::StrCat(
       "grpc_context_throughput_vs_postgres_throughput_", options.in_flight, "_in_flight");

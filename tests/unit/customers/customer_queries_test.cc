@@ -206,17 +206,20 @@ namespace servicedesk::customers {
 namespace {
 
 // The open-items row written by the tickets and complaints features reaches the pop as is.
-TEST_F(CustomerFileTest, ContextCarriesTheOpenItemsRow) {
+TEST_F(CustomerFileTest, ContextCarriesTheOpenItemsOfTheScreenPopRow) {
   v1::Customer anna = Create("Anna", {"+49301234567"});
-  v1::OpenItemsRow row;
+  for (int i = 0; i < 3; ++i) Append(anna, 1'700'000'000 + i, v1::INTERACTION_CHANNEL_CALL, std::to_string(i));
+  auto row = *store_->ReadScreenPop(1);
   row.add_open_tickets()->set_subject("Invoice wrong");
   row.add_open_complaints()->set_step("RECORDING");
-  ASSERT_TRUE(db_->db()->Put({}, db_->handle(storage::Family::kOpenItems), storage::CustomerKey(1),
+  ASSERT_TRUE(db_->db()->Put({}, db_->handle(storage::Family::kScreenPop), storage::CustomerKey(1),
                              row.SerializeAsString()).ok());
   v1::GetCustomerContextRequest request;
   request.set_customer(anna.name());
+  request.set_interaction_limit(2);
   v1::CustomerContext context;
   ASSERT_TRUE(queries_->Context(request, &context).ok());
+  EXPECT_THAT(Texts(context.recent_interactions()), ElementsAre("2", "1"));
   ASSERT_EQ(context.open_tickets_size(), 1);
   EXPECT_EQ(context.open_tickets(0).subject(), "Invoice wrong");
   ASSERT_EQ(context.open_complaints_size(), 1);
@@ -233,6 +236,33 @@ TEST_F(CustomerFileTest, RemovedNumberNoLongerFindsTheCustomerButTheSharedOneSti
   ASSERT_TRUE(commands_->Update(request, "agents/test").ok());
   EXPECT_EQ(*store_->FindByPhone("+49309999999"), std::vector<uint64_t>{2});
   EXPECT_EQ(*store_->FindByPhone("+49301234567"), std::vector<uint64_t>{1});
+}
+
+}  // namespace
+}  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+// The screen-pop row keeps exactly what a scan of the interactions family gives first.
+TEST_F(CustomerFileTest, ScreenPopRowAgreesWithTheHistoryScan) {
+  v1::Customer anna = Create("Anna");
+  // Out of order, with ties, more than the row keeps.
+  for (int i = 0; i < 130; ++i) Append(anna, 1'700'000'000 + (i * 37) % 101, v1::INTERACTION_CHANNEL_CALL, std::to_string(i));
+  v1::GetCustomerContextRequest pop;
+  pop.set_customer(anna.name());
+  pop.set_interaction_limit(100);
+  v1::CustomerContext context;
+  ASSERT_TRUE(queries_->Context(pop, &context).ok());
+  v1::ListInteractionsRequest list;
+  list.set_parent(anna.name());
+  list.set_page_size(100);
+  auto history = queries_->ListInteractions(list);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(context.recent_interactions_size(), 100);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(context.recent_interactions(i).name(), history->interactions(i).name()) << i;
+  }
 }
 
 }  // namespace
