@@ -452,7 +452,7 @@ absl::Status LoadDataset(const Options& options) {
     if (auto s = db->Flush(); !s.ok()) return s;
     // Only the families the screen pop reads; the event log is never read here.
     for (storage::Family family : {storage::Family::kCustomers, storage::Family::kCustomerIndex,
-                                   storage::Family::kInteractions, storage::Family::kOpenItems}) {
+                                   storage::Family::kInteractions, storage::Family::kScreenPop}) {
       auto status = db->db()->CompactRange(rocksdb::CompactRangeOptions(), db->handle(family),
                                            nullptr, nullptr);
       if (!status.ok()) return storage::FromRocks(status, "compacting");
