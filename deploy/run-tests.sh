@@ -62,7 +62,7 @@ if [[ $quick -eq 0 ]]; then
   cmake --build build-asan -j "$(nproc)" --target "${sanitizer_targets[@]}"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  run_ctest "asan" build-asan -j2 -L "unit|integration"
+  run_ctest "asan" build-asan -j2 -L "unit|integration|concurrency"
 
   echo "=== build: ThreadSanitizer"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSERVICEDESK_TSAN=ON \

@@ -1,0 +1,983 @@
+#include "services/routing/router.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace servicedesk::routing {
+
+namespace {
+
+enum TimerKind { kOfferTimeout = 1, kWrapUpEnd = 2, kOverflowDue = 3, kPreferredExpiry = 4 };
+
+constexpr int kScanPerQueue = 32;        // contacts looked at per queue for one agent
+constexpr int kScanAgents = 64;          // agents looked at for one contact
+constexpr int kTraceCandidates = 8;      // candidates kept in a decision trace
+constexpr std::size_t kKeptOffers = 100000;  // ended offers remembered (idempotency, traces)
+constexpr absl::Duration kMaxConfigDuration = absl::Hours(24);
+
+bool IsVoice(Channel channel) { return channel != Channel::kTicket; }
+
+int64_t Micros(absl::Time time) { return absl::ToUnixMicros(time); }
+
+absl::Status CheckDuration(absl::Duration value, const std::string& field, bool allow_zero) {
+  if (value < absl::ZeroDuration() || (!allow_zero && value == absl::ZeroDuration()) ||
+      value > kMaxConfigDuration) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be ", allow_zero ? "0" : "more than 0", " to 24 hours, got ",
+        absl::FormatDuration(value)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* ChannelName(Channel channel) {
+  switch (channel) {
+    case Channel::kCall: return "call";
+    case Channel::kTicket: return "ticket";
+    case Channel::kCallback: return "callback";
+    case Channel::kOutbound: return "outbound";
+  }
+  return "?";
+}
+
+const char* AgentStateName(AgentState state) {
+  switch (state) {
+    case AgentState::kLoggedOut: return "LOGGED_OUT";
+    case AgentState::kReady: return "READY";
+    case AgentState::kNotReady: return "NOT_READY";
+    case AgentState::kReserved: return "RESERVED";
+    case AgentState::kBusy: return "BUSY";
+    case AgentState::kWrapUp: return "WRAP_UP";
+  }
+  return "?";
+}
+
+const char* StrategyName(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::kLongestIdle: return "longest idle";
+    case Strategy::kMostSkilled: return "most skilled";
+    case Strategy::kFewestContacts: return "fewest contacts";
+    case Strategy::kLeastTalkTime: return "least talk time";
+    case Strategy::kRoundRobin: return "round robin";
+    case Strategy::kRandom: return "random";
+  }
+  return "?";
+}
+
+const char* OfferStateName(OfferState state) {
+  switch (state) {
+    case OfferState::kPending: return "PENDING";
+    case OfferState::kAccepted: return "ACCEPTED";
+    case OfferState::kRejected: return "REJECTED";
+    case OfferState::kTimedOut: return "TIMED_OUT";
+    case OfferState::kWithdrawn: return "WITHDRAWN";
+  }
+  return "?";
+}
+
+struct Router::Queue {
+  uint32_t index;
+  QueueConfig config;
+  std::vector<std::pair<uint32_t, int>> skills;  // skill index, minimum proficiency
+  std::set<WaitKey> waiting;
+  std::set<AgentKey> available[kChannelCount];
+  bool serves[kChannelCount] = {};
+  uint32_t overflow_to = UINT32_MAX;  // queue index
+  uint64_t round_robin = 0;
+};
+
+struct Router::Agent {
+  uint32_t index;
+  AgentConfig config;
+  absl::flat_hash_map<uint32_t, int> skills;
+  std::vector<uint32_t> queues;  // the queues whose skills the agent has
+  AgentState state = AgentState::kLoggedOut;
+  std::string reason;
+  absl::Time state_since;
+  absl::Time idle_since;
+  int64_t handled = 0;
+  int64_t talk_us = 0;
+  int missed = 0;
+  int active_calls = 0;
+  int active_tickets = 0;
+  std::optional<uint64_t> pending_offer;
+  std::optional<std::string> requested_not_ready;
+  uint64_t wrap_up_generation = 0;
+  int64_t random_key = 0;
+  absl::flat_hash_map<uint32_t, uint64_t> last_offer_in_queue;  // round robin
+  struct InSet {
+    uint32_t queue;
+    int channel;
+    AgentKey key;  // exactly as inserted: statistics may change before removal
+  };
+  std::vector<InSet> in_sets;
+  std::set<WaitKey> reserved;  // contacts waiting for this agent as their preferred agent
+};
+
+struct Router::Contact {
+  uint64_t id;
+  ContactSpec spec;
+  uint32_t queue;
+  std::vector<std::pair<uint32_t, int>> extra_skills;
+  double key = 0;
+  absl::Time enqueue_time;
+  ContactState state = ContactState::kWaiting;
+  std::optional<uint32_t> preferred;  // agent index
+  absl::Time reserved_until;
+  bool reserved = false;
+  std::optional<uint64_t> offer;
+  std::optional<uint32_t> agent;
+  std::optional<absl::Time> answer_time;
+  std::vector<uint32_t> declined_by;
+  uint64_t overflow_generation = 0;
+};
+
+struct Router::Offer {
+  uint64_t id;
+  uint64_t contact;
+  uint32_t agent;
+  OfferState state = OfferState::kPending;
+  absl::Time expires;
+  Accepted accepted{};
+  DecisionTrace trace;
+};
+
+bool Router::WaitKey::operator<(const WaitKey& other) const {
+  if (key != other.key) return key > other.key;
+  if (enqueue_us != other.enqueue_us) return enqueue_us < other.enqueue_us;
+  return contact < other.contact;
+}
+
+bool Router::AgentKey::operator<(const AgentKey& other) const {
+  if (primary != other.primary) return primary < other.primary;
+  if (secondary != other.secondary) return secondary < other.secondary;
+  return agent < other.agent;
+}
+
+Router::Router(const Clock* clock, PriorityPolicy policy, uint64_t random_seed)
+    : clock_(clock), policy_(policy), random_(random_seed) {}
+
+Router::~Router() = default;
+
+uint32_t Router::SkillIndex(const std::string& skill) {
+  auto [it, inserted] = skill_index_.try_emplace(skill, static_cast<uint32_t>(skill_index_.size()));
+  return it->second;
+}
+
+absl::Status Router::CheckSkills(const std::vector<SkillRequirement>& skills,
+                                 const std::string& field) {
+  for (std::size_t i = 0; i < skills.size(); ++i) {
+    if (skills[i].skill.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "].skill: required"));
+    }
+    if (skills[i].min_proficiency < 1 || skills[i].min_proficiency > 10) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "].min_proficiency: must be 1 to 10"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::UpsertQueue(const QueueConfig& config) {
+  if (config.name.empty()) return absl::InvalidArgumentError("queue.name: required");
+  if (config.channels.empty()) return absl::InvalidArgumentError("queue.channels: at least one");
+  if (auto s = CheckSkills(config.skills, "queue.skills"); !s.ok()) return s;
+  if (config.widened_skills) {
+    if (auto s = CheckSkills(*config.widened_skills, "queue.widened_skills"); !s.ok()) return s;
+  }
+  if (auto s = CheckDuration(config.sl_threshold, "queue.sl_threshold", false); !s.ok()) return s;
+  if (!(config.sl_goal > 0 && config.sl_goal <= 1)) {
+    return absl::InvalidArgumentError("queue.sl_goal: must be more than 0 and at most 1");
+  }
+  if (auto s = CheckDuration(config.wrap_up, "queue.wrap_up", true); !s.ok()) return s;
+  if (auto s = CheckDuration(config.offer_timeout, "queue.offer_timeout", false); !s.ok()) return s;
+  if (auto s = CheckDuration(config.max_wait, "queue.max_wait", true); !s.ok()) return s;
+  if (auto s = CheckDuration(config.preferred_agent_window, "queue.preferred_agent_window", true);
+      !s.ok()) {
+    return s;
+  }
+  if (config.max_length < 1 || config.max_length > 1'000'000) {
+    return absl::InvalidArgumentError("queue.max_length: must be 1 to 1000000");
+  }
+  if (!config.overflow_queue.empty()) {
+    if (config.overflow_queue == config.name) {
+      return absl::InvalidArgumentError("queue.overflow_queue: cannot be the queue itself");
+    }
+    if (!queue_index_.contains(config.overflow_queue)) {
+      return absl::NotFoundError(
+          absl::StrCat("queue.overflow_queue: '", config.overflow_queue, "' not found"));
+    }
+  }
+  if (config.max_wait > absl::ZeroDuration() && config.overflow_queue.empty() &&
+      !config.widened_skills) {
+    return absl::InvalidArgumentError(
+        "queue.max_wait: needs an overflow_queue or widened_skills to overflow to");
+  }
+
+  auto define = [&](const QueueConfig& c) -> Queue* {
+    auto it = queue_index_.find(c.name);
+    Queue* queue;
+    if (it == queue_index_.end()) {
+      auto fresh = std::make_unique<Queue>();
+      fresh->index = static_cast<uint32_t>(queues_.size());
+      queue_index_[c.name] = fresh->index;
+      queue = fresh.get();
+      queues_.push_back(std::move(fresh));
+    } else {
+      queue = queues_[it->second].get();
+    }
+    queue->config = c;
+    queue->skills.clear();
+    for (const auto& requirement : c.skills) {
+      queue->skills.emplace_back(SkillIndex(requirement.skill), requirement.min_proficiency);
+    }
+    std::fill(std::begin(queue->serves), std::end(queue->serves), false);
+    for (Channel channel : c.channels) queue->serves[static_cast<int>(channel)] = true;
+    return queue;
+  };
+  Queue* queue = define(config);
+  queue->overflow_to = UINT32_MAX;
+  if (!config.overflow_queue.empty()) {
+    queue->overflow_to = queue_index_[config.overflow_queue];
+  } else if (config.widened_skills) {
+    // Widening is a queue of its own with fewer skills: the same machinery serves it.
+    QueueConfig widened = config;
+    widened.name = config.name + "~widened";
+    widened.skills = *config.widened_skills;
+    widened.widened_skills.reset();
+    widened.max_wait = absl::ZeroDuration();
+    queue->overflow_to = define(widened)->index;
+  }
+  // Membership follows skills; refresh every agent (configuration changes are rare).
+  for (auto& agent : agents_) {
+    agent->queues.clear();
+    for (auto& q : queues_) {
+      if (HasSkills(*agent, q->skills)) agent->queues.push_back(q->index);
+    }
+    Refresh(agent.get());
+  }
+  for (auto& agent : agents_) MatchAgent(agent.get());
+  return absl::OkStatus();
+}
+
+absl::Status Router::UpsertAgent(const AgentConfig& config) {
+  if (config.name.empty()) return absl::InvalidArgumentError("agent.name: required");
+  if (config.max_tickets < 0 || config.max_tickets > 50) {
+    return absl::InvalidArgumentError("agent.max_tickets: must be 0 to 50");
+  }
+  for (const auto& [skill, proficiency] : config.skills) {
+    if (skill.empty()) return absl::InvalidArgumentError("agent.skills: names must not be empty");
+    if (proficiency < 1 || proficiency > 10) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agent.skills[", skill, "]: proficiency must be 1 to 10"));
+    }
+  }
+  auto it = agent_index_.find(config.name);
+  Agent* agent;
+  if (it == agent_index_.end()) {
+    auto fresh = std::make_unique<Agent>();
+    fresh->index = static_cast<uint32_t>(agents_.size());
+    fresh->state_since = Now();
+    fresh->idle_since = Now();
+    agent_index_[config.name] = fresh->index;
+    agent = fresh.get();
+    agents_.push_back(std::move(fresh));
+  } else {
+    agent = agents_[it->second].get();
+  }
+  agent->config = config;
+  agent->skills.clear();
+  for (const auto& [skill, proficiency] : config.skills) agent->skills[SkillIndex(skill)] = proficiency;
+  agent->queues.clear();
+  for (auto& queue : queues_) {
+    if (HasSkills(*agent, queue->skills)) agent->queues.push_back(queue->index);
+  }
+  Refresh(agent);
+  MatchAgent(agent);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Router::Agent*> Router::FindAgent(const std::string& name) {
+  auto it = agent_index_.find(name);
+  if (it == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("agent: '", name.substr(0, 100), "' not found"));
+  }
+  return agents_[it->second].get();
+}
+
+absl::StatusOr<const Router::Agent*> Router::FindAgent(const std::string& name) const {
+  auto it = agent_index_.find(name);
+  if (it == agent_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("agent: '", name.substr(0, 100), "' not found"));
+  }
+  return agents_[it->second].get();
+}
+
+bool Router::HasSkills(const Agent& agent,
+                       const std::vector<std::pair<uint32_t, int>>& skills) const {
+  for (const auto& [skill, minimum] : skills) {
+    auto it = agent.skills.find(skill);
+    if (it == agent.skills.end() || it->second < minimum) return false;
+  }
+  return true;
+}
+
+bool Router::Serves(const Agent& agent, const Queue& queue) const {
+  return std::find(agent.queues.begin(), agent.queues.end(), queue.index) != agent.queues.end();
+}
+
+bool Router::CanTake(const Agent& agent, Channel channel) const {
+  if (agent.pending_offer) return false;
+  if (agent.requested_not_ready) return false;
+  if (IsVoice(channel)) {
+    return agent.state == AgentState::kReady && agent.active_calls == 0 &&
+           agent.active_tickets == 0;
+  }
+  return (agent.state == AgentState::kReady || agent.state == AgentState::kBusy) &&
+         agent.active_calls == 0 && agent.active_tickets < agent.config.max_tickets;
+}
+
+Router::AgentKey Router::KeyFor(const Agent& agent, const Queue& queue) const {
+  const int64_t idle = Micros(agent.idle_since);
+  switch (queue.config.strategy) {
+    case Strategy::kLongestIdle:
+      return {idle, 0, agent.index};
+    case Strategy::kMostSkilled: {
+      int64_t total = 0;
+      for (const auto& [skill, minimum] : queue.skills) {
+        auto it = agent.skills.find(skill);
+        if (it != agent.skills.end()) total += it->second;
+      }
+      return {-total, idle, agent.index};
+    }
+    case Strategy::kFewestContacts:
+      return {agent.handled, idle, agent.index};
+    case Strategy::kLeastTalkTime:
+      return {agent.talk_us, idle, agent.index};
+    case Strategy::kRoundRobin: {
+      auto it = agent.last_offer_in_queue.find(queue.index);
+      return {it == agent.last_offer_in_queue.end() ? 0 : static_cast<int64_t>(it->second), 0,
+              agent.index};
+    }
+    case Strategy::kRandom:
+      return {agent.random_key, 0, agent.index};
+  }
+  return {idle, 0, agent.index};
+}
+
+void Router::RemoveFromSets(Agent* agent) {
+  for (const auto& entry : agent->in_sets) {
+    queues_[entry.queue]->available[entry.channel].erase(entry.key);
+  }
+  agent->in_sets.clear();
+}
+
+// Recomputes where the agent is available, with keys from its current statistics.
+void Router::Refresh(Agent* agent) {
+  RemoveFromSets(agent);
+  agent->random_key = static_cast<int64_t>(random_() >> 1);
+  for (uint32_t queue_index : agent->queues) {
+    Queue& queue = *queues_[queue_index];
+    for (int channel = 0; channel < kChannelCount; ++channel) {
+      if (!queue.serves[channel] || !CanTake(*agent, static_cast<Channel>(channel))) continue;
+      const AgentKey key = KeyFor(*agent, queue);
+      queue.available[channel].insert(key);
+      agent->in_sets.push_back({queue_index, channel, key});
+    }
+  }
+}
+
+void Router::SetState(Agent* agent, AgentState state, std::string reason) {
+  if (agent->state == state && agent->reason == reason) return;
+  agent->state = state;
+  agent->reason = std::move(reason);
+  agent->state_since = Now();
+  events_.push_back(AgentStateChanged{agent->config.name, state, agent->reason});
+}
+
+void Router::BecomeFree(Agent* agent) {
+  if (agent->active_calls + agent->active_tickets > 0) {
+    SetState(agent, AgentState::kBusy, "");
+  } else if (agent->requested_not_ready) {
+    std::string reason = *std::move(agent->requested_not_ready);
+    agent->requested_not_ready.reset();
+    SetState(agent, AgentState::kNotReady, std::move(reason));
+  } else {
+    SetState(agent, AgentState::kReady, "");
+  }
+  Refresh(agent);
+  MatchAgent(agent);
+}
+
+double Router::StaticPriority(const Contact& contact, const Queue& queue) const {
+  return queue.config.base_priority + policy_.tier_boost[static_cast<int>(contact.spec.tier)] +
+         (contact.spec.open_complaint ? policy_.complaint_boost : 0) + contact.spec.priority_adjust;
+}
+
+double Router::PriorityAt(uint64_t contact_id, absl::Time at) const {
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) return 0;
+  const Contact& contact = *it->second;
+  return StaticPriority(contact, *queues_[contact.queue]) +
+         policy_.ageing_per_minute * absl::ToDoubleMinutes(at - contact.enqueue_time);
+}
+
+bool Router::Acceptable(const Contact& contact, const Agent& agent) const {
+  if (!CanTake(agent, contact.spec.channel)) return false;
+  if (!contact.extra_skills.empty() && !HasSkills(agent, contact.extra_skills)) return false;
+  return std::find(contact.declined_by.begin(), contact.declined_by.end(), agent.index) ==
+         contact.declined_by.end();
+}
+
+void Router::Place(Contact* contact) {
+  contact->state = ContactState::kWaiting;
+  contact->agent.reset();
+  contact->offer.reset();
+  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id};
+  if (contact->reserved && contact->preferred) {
+    agents_[*contact->preferred]->reserved.insert(key);
+  } else {
+    queues_[contact->queue]->waiting.insert(key);
+  }
+}
+
+void Router::Unplace(Contact* contact) {
+  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id};
+  if (contact->reserved && contact->preferred) {
+    agents_[*contact->preferred]->reserved.erase(key);
+  } else {
+    queues_[contact->queue]->waiting.erase(key);
+  }
+}
+
+absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
+  auto queue_it = queue_index_.find(spec.queue);
+  if (queue_it == queue_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("queue: '", spec.queue.substr(0, 100), "' not found"));
+  }
+  Queue& queue = *queues_[queue_it->second];
+  if (!queue.serves[static_cast<int>(spec.channel)]) {
+    return absl::InvalidArgumentError(absl::StrCat("channel: queue '", spec.queue, "' does not take ",
+                                                   ChannelName(spec.channel), "s"));
+  }
+  if (static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("queue: '", spec.queue, "' is full (", queue.config.max_length, " waiting)"));
+  }
+  if (auto s = CheckSkills(spec.extra_skills, "extra_skills"); !s.ok()) return s;
+  std::optional<uint32_t> preferred;
+  if (!spec.preferred_agent.empty()) {
+    auto agent = FindAgent(spec.preferred_agent);
+    if (!agent.ok()) {
+      return absl::NotFoundError(
+          absl::StrCat("preferred_agent: '", spec.preferred_agent.substr(0, 100), "' not found"));
+    }
+    preferred = (*agent)->index;
+  }
+
+  auto contact = std::make_unique<Contact>();
+  contact->id = next_contact_++;
+  contact->spec = spec;
+  contact->queue = queue.index;
+  contact->enqueue_time = spec.enqueue_time.value_or(Now());
+  for (const auto& requirement : spec.extra_skills) {
+    contact->extra_skills.emplace_back(SkillIndex(requirement.skill), requirement.min_proficiency);
+  }
+  contact->key = StaticPriority(*contact, queue) -
+                 policy_.ageing_per_minute * absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+  contact->preferred = preferred;
+  Contact* raw = contact.get();
+  contacts_[raw->id] = std::move(contact);
+
+  if (preferred && queue.config.preferred_agent_window > absl::ZeroDuration()) {
+    const Agent& agent = *agents_[*preferred];
+    const bool working = agent.state == AgentState::kBusy || agent.state == AgentState::kWrapUp ||
+                         agent.state == AgentState::kReserved;
+    if (Serves(agent, queue) && working && !Acceptable(*raw, agent)) {
+      // Worth waiting for: they will be free soon. Otherwise normal routing at once.
+      raw->reserved = true;
+      raw->reserved_until = Now() + queue.config.preferred_agent_window;
+      AddTimer(raw->reserved_until, kPreferredExpiry, raw->id, 0);
+    }
+  }
+  if (queue.config.max_wait > absl::ZeroDuration() && queue.overflow_to != UINT32_MAX) {
+    AddTimer(raw->enqueue_time + queue.config.max_wait, kOverflowDue, raw->id,
+             raw->overflow_generation);
+  }
+  Place(raw);
+  MatchContact(raw);
+  return raw->id;
+}
+
+void Router::MatchContact(Contact* contact) {
+  if (contact->state != ContactState::kWaiting) return;
+  Queue& queue = *queues_[contact->queue];
+  DecisionTrace trace;
+  trace.contact = contact->id;
+  trace.queue = queue.config.name;
+  if (contact->preferred) {
+    Agent& preferred = *agents_[*contact->preferred];
+    if (Serves(preferred, queue) && Acceptable(*contact, preferred) &&
+        (contact->reserved || queue.config.preferred_agent_window > absl::ZeroDuration())) {
+      trace.rule = "preferred agent";
+      trace.candidates.push_back({preferred.config.name, queue.config.name, contact->id,
+                                  "the customer's preferred agent, free"});
+      Unplace(contact);
+      MakeOffer(contact, &preferred, std::move(trace));
+      return;
+    }
+  }
+  if (contact->reserved) return;  // waits for the preferred agent until the window ends
+  // Only the best waiting contacts get an agent first: if a better one waits in this queue
+  // for the same channel, the free agents (if any) were already unable to take it.
+  auto& available = queue.available[static_cast<int>(contact->spec.channel)];
+  int looked = 0;
+  for (auto it = available.begin(); it != available.end() && looked < kScanAgents; ++it, ++looked) {
+    Agent& agent = *agents_[it->agent];
+    const bool ok = Acceptable(*contact, agent);
+    if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
+      trace.candidates.push_back(
+          {agent.config.name, queue.config.name, contact->id,
+           absl::StrFormat("%s key (%d, %d)%s", StrategyName(queue.config.strategy), it->primary,
+                           it->secondary, ok ? "" : ", cannot take it")});
+    }
+    if (!ok) continue;
+    trace.rule = StrategyName(queue.config.strategy);
+    Unplace(contact);
+    MakeOffer(contact, &agent, std::move(trace));
+    return;
+  }
+}
+
+void Router::MatchAgent(Agent* agent) {
+  if (agent->pending_offer || agent->state == AgentState::kLoggedOut ||
+      agent->state == AgentState::kNotReady || agent->state == AgentState::kWrapUp) {
+    return;
+  }
+  DecisionTrace trace;
+  Contact* best = nullptr;
+  const WaitKey* best_key = nullptr;
+  // Contacts reserved for this agent come first: that is what the window is for.
+  for (const WaitKey& key : agent->reserved) {
+    Contact* contact = contacts_[key.contact].get();
+    if (Acceptable(*contact, *agent)) {
+      best = contact;
+      trace.rule = "preferred agent";
+      break;
+    }
+  }
+  if (best == nullptr) {
+    // Fair across queues: the best contact of all the agent's queues by the one priority order.
+    WaitKey best_value{};
+    for (uint32_t queue_index : agent->queues) {
+      Queue& queue = *queues_[queue_index];
+      int looked = 0;
+      for (auto it = queue.waiting.begin(); it != queue.waiting.end() && looked < kScanPerQueue;
+           ++it, ++looked) {
+        Contact* contact = contacts_[it->contact].get();
+        if (!Acceptable(*contact, *agent)) continue;
+        if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
+          trace.candidates.push_back({agent->config.name, queue.config.name, contact->id,
+                                      absl::StrFormat("priority %.2f, waiting %s",
+                                                      PriorityAt(contact->id, Now()),
+                                                      absl::FormatDuration(absl::Trunc(
+                                                          Now() - contact->enqueue_time,
+                                                          absl::Seconds(1))))});
+        }
+        if (best == nullptr || *it < best_value) {
+          best = contact;
+          best_value = *it;
+          best_key = &best_value;
+        }
+        break;  // the first acceptable one is this queue's best
+      }
+    }
+    trace.rule = absl::StrCat("best contact across ", agent->queues.size(), " queue",
+                              agent->queues.size() == 1 ? "" : "s", " (priority, then wait)");
+  }
+  (void)best_key;
+  if (best == nullptr) return;
+  trace.contact = best->id;
+  trace.queue = queues_[best->queue]->config.name;
+  Unplace(best);
+  MakeOffer(best, agent, std::move(trace));
+}
+
+void Router::MakeOffer(Contact* contact, Agent* agent, DecisionTrace trace) {
+  Queue& queue = *queues_[contact->queue];
+  auto offer = std::make_unique<Offer>();
+  offer->id = next_offer_++;
+  offer->contact = contact->id;
+  offer->agent = agent->index;
+  offer->expires = Now() + queue.config.offer_timeout;
+  trace.offer = offer->id;
+  trace.agent = agent->config.name;
+  trace.time = Now();
+  offer->trace = std::move(trace);
+  contact->state = ContactState::kOffered;
+  contact->offer = offer->id;
+  contact->agent = agent->index;
+  agent->pending_offer = offer->id;
+  agent->last_offer_in_queue[queue.index] = ++queue.round_robin;
+  if (agent->active_calls + agent->active_tickets == 0) SetState(agent, AgentState::kReserved, "");
+  Refresh(agent);
+  AddTimer(offer->expires, kOfferTimeout, offer->id, 0);
+  events_.push_back(OfferMade{offer->id, contact->id, agent->config.name, offer->expires});
+  offers_[offer->id] = std::move(offer);
+}
+
+void Router::EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue) {
+  offer->state = state;
+  finished_offers_.push_back(offer->id);
+  Agent* agent = agents_[offer->agent].get();
+  Contact* contact = contacts_[offer->contact].get();
+  agent->pending_offer.reset();
+  events_.push_back(OfferEnded{offer->id, offer->contact, agent->config.name, state});
+  if (counts_as_miss) contact->declined_by.push_back(agent->index);
+  if (requeue) {
+    // Back in its place: same enqueue time, same key. Overdue overflow happens now.
+    Place(contact);
+    if (queues_[contact->queue]->config.max_wait > absl::ZeroDuration() &&
+        queues_[contact->queue]->overflow_to != UINT32_MAX &&
+        Now() >= contact->enqueue_time + queues_[contact->queue]->config.max_wait) {
+      Overflow(contact);
+    }
+  }
+  if (counts_as_miss && ++agent->missed >= policy_.max_missed_offers) {
+    agent->missed = 0;
+    agent->requested_not_ready = policy_.missed_offers_reason;
+  }
+  if (agent->state != AgentState::kLoggedOut) BecomeFree(agent);
+  if (requeue && contact->state == ContactState::kWaiting) MatchContact(contact);
+  while (finished_offers_.size() > kKeptOffers) {
+    offers_.erase(finished_offers_.front());
+    finished_offers_.pop_front();
+  }
+}
+
+absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t offer_id) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
+  Offer& offer = *it->second;
+  if (offer.agent != (*agent)->index) {
+    return absl::PermissionDeniedError(absl::StrCat("offer: ", offer_id, " was made to another agent"));
+  }
+  if (offer.state == OfferState::kAccepted) return offer.accepted;  // idempotent
+  if (offer.state != OfferState::kPending) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("offer: ", offer_id, " is ", OfferStateName(offer.state)));
+  }
+  Contact& contact = *contacts_[offer.contact];
+  Agent& a = **agent;
+  offer.state = OfferState::kAccepted;
+  finished_offers_.push_back(offer.id);
+  a.pending_offer.reset();
+  a.missed = 0;
+  (IsVoice(contact.spec.channel) ? a.active_calls : a.active_tickets)++;
+  contact.state = ContactState::kActive;
+  contact.answer_time = Now();
+  offer.accepted = Accepted{contact.id, Now() - contact.enqueue_time};
+  ++contact.overflow_generation;  // no overflow once answered
+  SetState(&a, AgentState::kBusy, "");
+  Refresh(&a);
+  MatchAgent(&a);  // may take another ticket
+  return offer.accepted;
+}
+
+absl::Status Router::Reject(const std::string& agent_name, uint64_t offer_id) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = offers_.find(offer_id);
+  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
+  Offer& offer = *it->second;
+  if (offer.agent != (*agent)->index) {
+    return absl::PermissionDeniedError(absl::StrCat("offer: ", offer_id, " was made to another agent"));
+  }
+  if (offer.state == OfferState::kRejected) return absl::OkStatus();  // idempotent
+  if (offer.state != OfferState::kPending) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("offer: ", offer_id, " is ", OfferStateName(offer.state)));
+  }
+  EndOffer(&offer, OfferState::kRejected, /*counts_as_miss=*/true, /*requeue=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status Router::EndContact(const std::string& agent_name, uint64_t contact_id) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact& contact = *it->second;
+  Agent& a = **agent;
+  if (contact.state != ContactState::kActive || contact.agent != a.index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact: ", contact_id, " is not connected to agent ", agent_name));
+  }
+  contact.state = ContactState::kEnded;
+  const bool voice = IsVoice(contact.spec.channel);
+  (voice ? a.active_calls : a.active_tickets)--;
+  ++a.handled;
+  a.talk_us += absl::ToInt64Microseconds(Now() - *contact.answer_time);
+  const absl::Duration wrap_up = queues_[contact.queue]->config.wrap_up;
+  contacts_.erase(it);
+  if (a.active_calls + a.active_tickets == 0) a.idle_since = Now();
+  if (voice && wrap_up > absl::ZeroDuration()) {
+    SetState(&a, AgentState::kWrapUp, "");
+    AddTimer(Now() + wrap_up, kWrapUpEnd, a.index, ++a.wrap_up_generation);
+    Refresh(&a);
+    return absl::OkStatus();
+  }
+  BecomeFree(&a);
+  return absl::OkStatus();
+}
+
+absl::Status Router::CompleteWrapUp(const std::string& agent_name) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  if ((*agent)->state != AgentState::kWrapUp) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent: '", agent_name, "' is ", AgentStateName((*agent)->state), ", not WRAP_UP"));
+  }
+  ++(*agent)->wrap_up_generation;
+  BecomeFree(*agent);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Login(const std::string& agent_name) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  Agent& a = **agent;
+  if (a.state != AgentState::kLoggedOut) return absl::OkStatus();  // already in: harmless
+  a.idle_since = Now();
+  a.handled = 0;
+  a.talk_us = 0;
+  a.missed = 0;
+  SetState(&a, AgentState::kNotReady, "login");
+  Refresh(&a);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Logout(const std::string& agent_name) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  Agent& a = **agent;
+  if (a.active_calls + a.active_tickets > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent: '", agent_name, "' has ", a.active_calls + a.active_tickets,
+        " contact(s) in progress; end them first"));
+  }
+  // Out first, so that the withdrawn offer's contact cannot come straight back to them.
+  const std::optional<uint64_t> pending = a.pending_offer;
+  a.requested_not_ready.reset();
+  ++a.wrap_up_generation;
+  SetState(&a, AgentState::kLoggedOut, "");
+  RemoveFromSets(&a);
+  if (pending) {
+    EndOffer(offers_[*pending].get(), OfferState::kWithdrawn, /*counts_as_miss=*/false,
+             /*requeue=*/true);
+  }
+  // Contacts waiting for this agent as preferred go to their queue at once.
+  std::vector<uint64_t> reserved;
+  for (const auto& key : a.reserved) reserved.push_back(key.contact);
+  for (uint64_t id : reserved) {
+    Contact* contact = contacts_[id].get();
+    Unplace(contact);
+    contact->reserved = false;
+    Place(contact);
+  }
+  for (uint64_t id : reserved) MatchContact(contacts_[id].get());
+  return absl::OkStatus();
+}
+
+absl::Status Router::SetReady(const std::string& agent_name) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  Agent& a = **agent;
+  switch (a.state) {
+    case AgentState::kLoggedOut:
+      return absl::FailedPreconditionError(
+          absl::StrCat("agent: '", agent_name, "' is LOGGED_OUT; log in first"));
+    case AgentState::kWrapUp:
+      return absl::FailedPreconditionError(absl::StrCat(
+          "agent: '", agent_name, "' is WRAP_UP; complete the wrap-up to become ready"));
+    case AgentState::kNotReady:
+      a.requested_not_ready.reset();
+      BecomeFree(&a);
+      return absl::OkStatus();
+    default:
+      // Busy or reserved: cancel a pending not-ready request.
+      a.requested_not_ready.reset();
+      Refresh(&a);
+      MatchAgent(&a);
+      return absl::OkStatus();
+  }
+}
+
+absl::Status Router::SetNotReady(const std::string& agent_name, const std::string& reason) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  if (reason.empty() || reason.size() > 100) {
+    return absl::InvalidArgumentError("reason: required, at most 100 characters");
+  }
+  Agent& a = **agent;
+  if (a.state == AgentState::kLoggedOut) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent: '", agent_name, "' is LOGGED_OUT; log in first"));
+  }
+  if (a.state == AgentState::kReady || a.state == AgentState::kNotReady) {
+    SetState(&a, AgentState::kNotReady, reason);
+    Refresh(&a);
+    return absl::OkStatus();
+  }
+  a.requested_not_ready = reason;  // after the current work
+  Refresh(&a);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Abandon(uint64_t contact_id) {
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact& contact = *it->second;
+  if (contact.state == ContactState::kActive) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact: ", contact_id, " is connected; end it instead"));
+  }
+  if (contact.state == ContactState::kOffered) {
+    Offer* offer = offers_[*contact.offer].get();
+    EndOffer(offer, OfferState::kWithdrawn, /*counts_as_miss=*/false, /*requeue=*/false);
+  } else {
+    Unplace(&contact);
+  }
+  contacts_.erase(contact_id);
+  return absl::OkStatus();
+}
+
+void Router::Overflow(Contact* contact) {
+  Queue& from = *queues_[contact->queue];
+  if (from.overflow_to == UINT32_MAX) return;
+  Queue& to = *queues_[from.overflow_to];
+  Unplace(contact);
+  contact->queue = to.index;
+  contact->reserved = false;
+  contact->key = StaticPriority(*contact, to) -
+                 policy_.ageing_per_minute *
+                     absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+  ++contact->overflow_generation;
+  if (to.config.max_wait > absl::ZeroDuration() && to.overflow_to != UINT32_MAX) {
+    AddTimer(contact->enqueue_time + to.config.max_wait, kOverflowDue, contact->id,
+             contact->overflow_generation);
+  }
+  events_.push_back(ContactOverflowed{contact->id, from.config.name, to.config.name});
+  Place(contact);
+}
+
+void Router::AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation) {
+  timers_.push(Timer{Micros(at), next_timer_seq_++, kind, id, generation});
+}
+
+std::optional<absl::Time> Router::NextDeadline() const {
+  if (timers_.empty()) return std::nullopt;
+  return absl::FromUnixMicros(timers_.top().at_us);
+}
+
+void Router::RunDueTimers() {
+  const int64_t now = Micros(Now());
+  while (!timers_.empty() && timers_.top().at_us <= now) {
+    const Timer timer = timers_.top();
+    timers_.pop();
+    switch (timer.kind) {
+      case kOfferTimeout: {
+        auto it = offers_.find(timer.id);
+        if (it != offers_.end() && it->second->state == OfferState::kPending) {
+          EndOffer(it->second.get(), OfferState::kTimedOut, /*counts_as_miss=*/true, /*requeue=*/true);
+        }
+        break;
+      }
+      case kWrapUpEnd: {
+        Agent& agent = *agents_[timer.id];
+        if (agent.state == AgentState::kWrapUp && agent.wrap_up_generation == timer.generation) {
+          BecomeFree(&agent);
+        }
+        break;
+      }
+      case kOverflowDue: {
+        auto it = contacts_.find(timer.id);
+        if (it != contacts_.end() && it->second->state == ContactState::kWaiting &&
+            it->second->overflow_generation == timer.generation) {
+          Overflow(it->second.get());
+          MatchContact(it->second.get());
+        }
+        break;
+      }
+      case kPreferredExpiry: {
+        auto it = contacts_.find(timer.id);
+        if (it != contacts_.end() && it->second->reserved) {
+          Contact* contact = it->second.get();
+          if (contact->state == ContactState::kWaiting) Unplace(contact);
+          contact->reserved = false;
+          if (contact->state == ContactState::kWaiting) {
+            Place(contact);
+            MatchContact(contact);
+          }
+        }
+        break;
+      }
+    }
+  }
+}
+
+std::vector<RoutingEvent> Router::TakeEvents() {
+  std::vector<RoutingEvent> events;
+  events.swap(events_);
+  return events;
+}
+
+absl::StatusOr<AgentView> Router::GetAgent(const std::string& name) const {
+  auto agent = FindAgent(name);
+  if (!agent.ok()) return agent.status();
+  const Agent& a = **agent;
+  AgentView view{a.config.name, a.state,          a.reason,        a.state_since,
+                 a.active_calls, a.active_tickets, a.missed,       a.handled,
+                 a.pending_offer, {}};
+  for (uint32_t queue : a.queues) view.queues.push_back(queues_[queue]->config.name);
+  return view;
+}
+
+absl::StatusOr<ContactView> Router::GetContact(uint64_t id) const {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end()) return absl::NotFoundError(absl::StrCat("contact: ", id, " not found"));
+  const Contact& c = *it->second;
+  return ContactView{c.id,
+                     c.state,
+                     queues_[c.queue]->config.name,
+                     c.spec.channel,
+                     c.enqueue_time,
+                     c.answer_time,
+                     c.agent ? agents_[*c.agent]->config.name : "",
+                     PriorityAt(c.id, Now())};
+}
+
+absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) const {
+  auto it = queue_index_.find(queue);
+  if (it == queue_index_.end()) return absl::NotFoundError(absl::StrCat("queue: '", queue, "' not found"));
+  std::vector<uint64_t> ids;
+  for (const auto& key : queues_[it->second]->waiting) ids.push_back(key.contact);
+  return ids;
+}
+
+absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
+  auto it = offers_.find(offer);
+  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer, " not found"));
+  return it->second->trace;
+}
+
+}  // namespace servicedesk::routing

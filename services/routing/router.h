@@ -1,0 +1,225 @@
+#pragma once
+
+// The ACD: matches waiting contacts (calls, tickets, callbacks, outbound tasks) with
+// agents, in memory, deterministically, event-driven (no polling): a decision is taken
+// when a contact arrives, an agent becomes able to take work, or a timer fires.
+//
+// Invariant between commands: no waiting contact could be offered to an available agent
+// (except a contact reserved for its preferred agent during the preferred window).
+//
+// Threading: not thread-safe; the desk loop owns it. Time comes from the injected Clock;
+// the owner calls RunDueTimers() at NextDeadline().
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "services/common/clock.h"
+#include "services/routing/routing_types.h"
+
+namespace servicedesk::routing {
+
+enum class OfferState : uint8_t { kPending, kAccepted, kRejected, kTimedOut, kWithdrawn };
+const char* OfferStateName(OfferState state);
+
+enum class ContactState : uint8_t { kWaiting, kOffered, kActive, kEnded, kAbandoned };
+
+// What happened, for the session streams, persistence and statistics.
+struct OfferMade {
+  uint64_t offer = 0;
+  uint64_t contact = 0;
+  std::string agent;
+  absl::Time expires;
+};
+struct OfferEnded {  // rejected, timed out or withdrawn (not accepted)
+  uint64_t offer = 0;
+  uint64_t contact = 0;
+  std::string agent;
+  OfferState state = OfferState::kPending;
+};
+struct AgentStateChanged {
+  std::string agent;
+  AgentState state = AgentState::kLoggedOut;
+  std::string reason;
+};
+struct ContactOverflowed {
+  uint64_t contact = 0;
+  std::string from_queue;
+  std::string to_queue;
+};
+using RoutingEvent = std::variant<OfferMade, OfferEnded, AgentStateChanged, ContactOverflowed>;
+
+struct TraceCandidate {
+  std::string agent;
+  std::string queue;
+  uint64_t contact;
+  std::string score;  // what the rule compared, e.g. "idle 125s" or "priority 42.5"
+};
+// Why an offer went to whom.
+struct DecisionTrace {
+  uint64_t offer;
+  uint64_t contact;
+  std::string agent;
+  std::string queue;
+  std::string rule;  // "preferred agent", "longest idle", "best contact across 3 queues", ...
+  std::vector<TraceCandidate> candidates;
+  absl::Time time;
+};
+
+struct AgentView {
+  std::string name;
+  AgentState state;
+  std::string reason;
+  absl::Time state_since;
+  int active_calls;
+  int active_tickets;
+  int consecutive_missed;
+  int64_t handled;
+  std::optional<uint64_t> pending_offer;
+  std::vector<std::string> queues;
+};
+
+struct ContactView {
+  uint64_t id;
+  ContactState state;
+  std::string queue;
+  Channel channel;
+  absl::Time enqueue_time;
+  std::optional<absl::Time> answer_time;
+  std::string agent;  // offered to or connected with
+  double priority;    // at the time of the call
+};
+
+struct Accepted {
+  uint64_t contact;
+  absl::Duration waited;
+};
+
+class Router {
+ public:
+  explicit Router(const Clock* clock, PriorityPolicy policy = {}, uint64_t random_seed = 1);
+  ~Router();
+
+  // Configuration. INVALID_ARGUMENT naming the field for absurd values.
+  absl::Status UpsertQueue(const QueueConfig& config);
+  absl::Status UpsertAgent(const AgentConfig& config);
+
+  // Agent session. NOT_FOUND for an unknown agent; FAILED_PRECONDITION naming the state for a
+  // change the agent may not make from it.
+  absl::Status Login(const std::string& agent);
+  absl::Status Logout(const std::string& agent);
+  absl::Status SetReady(const std::string& agent);
+  // Immediate when the agent is idle; otherwise taken when the current work ends.
+  absl::Status SetNotReady(const std::string& agent, const std::string& reason);
+
+  // A second accept of the same offer by the same agent returns the same answer.
+  absl::StatusOr<Accepted> Accept(const std::string& agent, uint64_t offer);
+  absl::Status Reject(const std::string& agent, uint64_t offer);
+  absl::Status EndContact(const std::string& agent, uint64_t contact);
+  absl::Status CompleteWrapUp(const std::string& agent);
+
+  // RESOURCE_EXHAUSTED when the queue is at its maximum length.
+  absl::StatusOr<uint64_t> Enqueue(const ContactSpec& spec);
+  // The contact left while waiting or being offered (the caller hung up).
+  absl::Status Abandon(uint64_t contact);
+
+  // Fires the timers due at the clock's now: offer timeouts, wrap-up ends, overflows,
+  // preferred-agent windows.
+  void RunDueTimers();
+  std::optional<absl::Time> NextDeadline() const;
+
+  std::vector<RoutingEvent> TakeEvents();
+
+  absl::StatusOr<AgentView> GetAgent(const std::string& agent) const;
+  absl::StatusOr<ContactView> GetContact(uint64_t contact) const;
+  // Waiting contacts of a queue, best first.
+  absl::StatusOr<std::vector<uint64_t>> Waiting(const std::string& queue) const;
+  absl::StatusOr<DecisionTrace> Trace(uint64_t offer) const;
+  // The current priority of a waiting contact (the documented function at now).
+  double PriorityAt(uint64_t contact, absl::Time at) const;
+
+  const PriorityPolicy& policy() const { return policy_; }
+
+ private:
+  struct Queue;
+  struct Agent;
+  struct Contact;
+  struct Offer;
+  struct Timer {
+    int64_t at_us;
+    uint64_t seq;
+    int kind;
+    uint64_t id;
+    uint64_t generation;
+    bool operator>(const Timer& other) const {
+      return at_us != other.at_us ? at_us > other.at_us : seq > other.seq;
+    }
+  };
+  struct WaitKey {
+    double key;  // higher first
+    int64_t enqueue_us;
+    uint64_t contact;
+    bool operator<(const WaitKey& other) const;
+  };
+  struct AgentKey {
+    int64_t primary;
+    int64_t secondary;
+    uint32_t agent;
+    bool operator<(const AgentKey& other) const;
+  };
+
+  absl::StatusOr<Agent*> FindAgent(const std::string& name);
+  absl::StatusOr<const Agent*> FindAgent(const std::string& name) const;
+  bool Serves(const Agent& agent, const Queue& queue) const;
+  bool HasSkills(const Agent& agent, const std::vector<std::pair<uint32_t, int>>& skills) const;
+  bool CanTake(const Agent& agent, Channel channel) const;
+  AgentKey KeyFor(const Agent& agent, const Queue& queue) const;
+  void Refresh(Agent* agent);
+  void RemoveFromSets(Agent* agent);
+  void SetState(Agent* agent, AgentState state, std::string reason);
+  void BecomeFree(Agent* agent);  // after work or wrap-up: READY, or NOT_READY if asked
+  bool Acceptable(const Contact& contact, const Agent& agent) const;
+
+  void Place(Contact* contact);    // into its queue (or its preferred agent's reservations)
+  void Unplace(Contact* contact);  // out of wherever it waits
+  void MatchContact(Contact* contact);
+  void MatchAgent(Agent* agent);
+  void MakeOffer(Contact* contact, Agent* agent, DecisionTrace trace);
+  // `requeue`: the contact goes back to its place (reject, timeout, the agent left); not
+  // when the contact itself is gone (abandoned).
+  void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);
+  void Overflow(Contact* contact);
+  void AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation);
+  uint32_t SkillIndex(const std::string& skill);
+  absl::Status CheckSkills(const std::vector<SkillRequirement>& skills, const std::string& field);
+  double StaticPriority(const Contact& contact, const Queue& queue) const;
+  absl::Time Now() const { return clock_->Now(); }
+
+  const Clock* clock_;
+  PriorityPolicy policy_;
+  std::mt19937_64 random_;
+  absl::flat_hash_map<std::string, uint32_t> skill_index_;
+  std::vector<std::unique_ptr<Queue>> queues_;
+  absl::flat_hash_map<std::string, uint32_t> queue_index_;
+  std::vector<std::unique_ptr<Agent>> agents_;
+  absl::flat_hash_map<std::string, uint32_t> agent_index_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Contact>> contacts_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Offer>> offers_;
+  std::deque<uint64_t> finished_offers_;  // bounded memory of ended offers and traces
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::vector<RoutingEvent> events_;
+  uint64_t next_contact_ = 1;
+  uint64_t next_offer_ = 1;
+  uint64_t next_timer_seq_ = 0;
+};
+
+}  // namespace servicedesk::routing
