@@ -66,14 +66,19 @@ std::string LowercaseAscii(std::string_view text) {
   return absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
 }
 
-absl::Status CustomerStore::GetCustomerInto(uint64_t customer_id, v1::Customer* out) const {
-  rocksdb::PinnableSlice value;
+absl::Status CustomerStore::ReadCustomerRow(uint64_t customer_id,
+                                           rocksdb::PinnableSlice* value) const {
   auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomers),
-                               CustomerKey(customer_id), &value);
+                               CustomerKey(customer_id), value);
   if (status.IsNotFound()) {
     return absl::NotFoundError(absl::StrCat("customer ", CustomerName(customer_id), " not found"));
   }
-  if (!status.ok()) return FromRocks(status, "reading customer");
+  return FromRocks(status, "reading customer");
+}
+
+absl::Status CustomerStore::GetCustomerInto(uint64_t customer_id, v1::Customer* out) const {
+  rocksdb::PinnableSlice value;
+  if (auto status = ReadCustomerRow(customer_id, &value); !status.ok()) return status;
   if (!out->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return absl::DataLossError(absl::StrCat("customer ", customer_id, " is unreadable"));
   }
@@ -234,12 +239,7 @@ absl::StatusOr<Page<v1::Interaction>> CustomerStore::ListInteractions(
 absl::Status CustomerStore::AppendCustomerField(uint64_t customer_id, uint32_t field,
                                                std::string* out) const {
   rocksdb::PinnableSlice value;
-  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomers),
-                               CustomerKey(customer_id), &value);
-  if (status.IsNotFound()) {
-    return absl::NotFoundError(absl::StrCat("customer ", CustomerName(customer_id), " not found"));
-  }
-  if (!status.ok()) return FromRocks(status, "reading customer");
+  if (auto status = ReadCustomerRow(customer_id, &value); !status.ok()) return status;
   AppendLengthDelimited(out, field, value.ToStringView());
   return absl::OkStatus();
 }

@@ -100,6 +100,7 @@ class CustomerStore {
 
  private:
   absl::StatusOr<std::vector<uint64_t>> FindShared(std::string_view key) const;
+  absl::Status ReadCustomerRow(uint64_t customer_id, rocksdb::PinnableSlice* value) const;
   absl::StatusOr<std::optional<uint64_t>> FindUnique(std::string_view key) const;
 
   Database* db_;
