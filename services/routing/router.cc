@@ -67,6 +67,15 @@ const char* StrategyName(Strategy strategy) {
   return "?";
 }
 
+std::string TraceCandidate::Describe() const {
+  if (key_primary != 0 || key_secondary != 0) {
+    return absl::StrFormat("agent %s for contact %d in %s: strategy key (%d, %d)%s", agent, contact,
+                           queue, key_primary, key_secondary, acceptable ? "" : ", cannot take it");
+  }
+  return absl::StrFormat("contact %d in %s for agent %s: priority %.2f after %s", contact, queue,
+                         agent, priority, absl::FormatDuration(absl::Trunc(waited, absl::Seconds(1))));
+}
+
 const char* OfferStateName(OfferState state) {
   switch (state) {
     case OfferState::kPending: return "PENDING";
@@ -523,8 +532,11 @@ void Router::MatchContact(Contact* contact) {
     if (Serves(preferred, queue) && Acceptable(*contact, preferred) &&
         (contact->reserved || queue.config.preferred_agent_window > absl::ZeroDuration())) {
       trace.rule = "preferred agent";
-      trace.candidates.push_back({preferred.config.name, queue.config.name, contact->id,
-                                  "the customer's preferred agent, free"});
+      TraceCandidate candidate;
+      candidate.agent = preferred.config.name;
+      candidate.queue = queue.config.name;
+      candidate.contact = contact->id;
+      trace.candidates.push_back(std::move(candidate));
       Unplace(contact);
       MakeOffer(contact, &preferred, std::move(trace));
       return;
@@ -539,10 +551,14 @@ void Router::MatchContact(Contact* contact) {
     Agent& agent = *agents_[it->agent];
     const bool ok = Acceptable(*contact, agent);
     if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
-      trace.candidates.push_back(
-          {agent.config.name, queue.config.name, contact->id,
-           absl::StrFormat("%s key (%d, %d)%s", StrategyName(queue.config.strategy), it->primary,
-                           it->secondary, ok ? "" : ", cannot take it")});
+      TraceCandidate candidate;
+      candidate.agent = agent.config.name;
+      candidate.queue = queue.config.name;
+      candidate.contact = contact->id;
+      candidate.acceptable = ok;
+      candidate.key_primary = it->primary;
+      candidate.key_secondary = it->secondary;
+      trace.candidates.push_back(std::move(candidate));
     }
     if (!ok) continue;
     trace.rule = StrategyName(queue.config.strategy);
@@ -559,7 +575,6 @@ void Router::MatchAgent(Agent* agent) {
   }
   DecisionTrace trace;
   Contact* best = nullptr;
-  const WaitKey* best_key = nullptr;
   // Contacts reserved for this agent come first: that is what the window is for.
   for (const WaitKey& key : agent->reserved) {
     Contact* contact = contacts_[key.contact].get();
@@ -580,25 +595,26 @@ void Router::MatchAgent(Agent* agent) {
         Contact* contact = contacts_[it->contact].get();
         if (!Acceptable(*contact, *agent)) continue;
         if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
-          trace.candidates.push_back({agent->config.name, queue.config.name, contact->id,
-                                      absl::StrFormat("priority %.2f, waiting %s",
-                                                      PriorityAt(contact->id, Now()),
-                                                      absl::FormatDuration(absl::Trunc(
-                                                          Now() - contact->enqueue_time,
-                                                          absl::Seconds(1))))});
+          TraceCandidate candidate;
+          candidate.agent = agent->config.name;
+          candidate.queue = queue.config.name;
+          candidate.contact = contact->id;
+          candidate.priority = PriorityAt(contact->id, Now());
+          candidate.waited = Now() - contact->enqueue_time;
+          trace.candidates.push_back(std::move(candidate));
         }
         if (best == nullptr || *it < best_value) {
           best = contact;
           best_value = *it;
-          best_key = &best_value;
         }
         break;  // the first acceptable one is this queue's best
       }
     }
-    trace.rule = absl::StrCat("best contact across ", agent->queues.size(), " queue",
-                              agent->queues.size() == 1 ? "" : "s", " (priority, then wait)");
+    if (best != nullptr) {
+      trace.rule = absl::StrCat("best contact across ", agent->queues.size(), " queue",
+                                agent->queues.size() == 1 ? "" : "s", " (priority, then wait)");
+    }
   }
-  (void)best_key;
   if (best == nullptr) return;
   trace.contact = best->id;
   trace.queue = queues_[best->queue]->config.name;

@@ -58,11 +58,18 @@ struct ContactOverflowed {
 };
 using RoutingEvent = std::variant<OfferMade, OfferEnded, AgentStateChanged, ContactOverflowed>;
 
+// One candidate the rule compared. Numbers only: a trace is recorded for every offer, so it
+// is kept cheap and described in words when someone asks for it (Describe).
 struct TraceCandidate {
   std::string agent;
   std::string queue;
-  uint64_t contact;
-  std::string score;  // what the rule compared, e.g. "idle 125s" or "priority 42.5"
+  uint64_t contact = 0;
+  bool acceptable = true;    // false: skipped (declined before, lacks a skill, no capacity)
+  double priority = 0;       // contact candidates: the priority at decision time
+  absl::Duration waited;     // contact candidates: how long it had waited
+  int64_t key_primary = 0;   // agent candidates: the strategy's sort key
+  int64_t key_secondary = 0;
+  std::string Describe() const;
 };
 // Why an offer went to whom.
 struct DecisionTrace {

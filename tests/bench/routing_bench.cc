@@ -1,0 +1,208 @@
+// routing_bench: the cost of one routing decision in the core, against the primitive
+// ordered-set operations it is built on, measured in the same run; decisions per second on
+// one core; and the same at ten times the size, to show the cost does not grow with the
+// number of waiting contacts or agents.
+//
+// A decision here is what happens when a busy agent ends a contact: the agent becomes free,
+// looks at the head of each of their queues, takes the best contact across them and gets the
+// offer (which they accept). New contacts arrive to keep the waiting count steady.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "services/common/clock.h"
+#include "services/routing/router.h"
+
+namespace servicedesk::routing {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct Sizes {
+  int agents;
+  int skills;
+  int queues;
+  int waiting;
+};
+
+struct Percentiles {
+  double p50_ns;
+  double p99_ns;
+};
+
+Percentiles Summarise(std::vector<double>* samples) {
+  std::sort(samples->begin(), samples->end());
+  auto at = [&](double q) { return (*samples)[static_cast<std::size_t>(q * (samples->size() - 1))]; };
+  return {at(0.5), at(0.99)};
+}
+
+struct Result {
+  Percentiles decision;
+  Percentiles arrival;
+  Percentiles set_primitive;
+  double decisions_per_second;
+  int64_t decisions;
+};
+
+Result Run(const Sizes& sizes, int operations, uint64_t seed) {
+  ManualClock clock(absl::FromUnixSeconds(1'800'000'000));
+  Router router(&clock, PriorityPolicy{}, seed);
+  std::mt19937_64 random(seed);
+  auto skill_name = [](int s) { return "skill-" + std::to_string(s); };
+  for (int q = 0; q < sizes.queues; ++q) {
+    QueueConfig queue;
+    queue.name = "queue-" + std::to_string(q);
+    const int a = static_cast<int>(random() % sizes.skills);
+    int b = static_cast<int>(random() % sizes.skills);
+    if (b == a) b = (a + 1) % sizes.skills;
+    queue.skills = {{skill_name(a), 1}, {skill_name(b), 1}};
+    queue.base_priority = static_cast<int>(random() % 10);
+    queue.wrap_up = absl::ZeroDuration();
+    queue.offer_timeout = absl::Hours(1);
+    queue.max_length = 1'000'000;
+    (void)router.UpsertQueue(queue);
+  }
+  std::vector<std::string> agents;
+  for (int i = 0; i < sizes.agents; ++i) {
+    AgentConfig agent;
+    agent.name = "agent-" + std::to_string(i);
+    agent.max_tickets = 0;
+    while (static_cast<int>(agent.skills.size()) < 10) {
+      agent.skills[skill_name(static_cast<int>(random() % sizes.skills))] =
+          1 + static_cast<int>(random() % 10);
+    }
+    (void)router.UpsertAgent(agent);
+    (void)router.Login(agent.name);
+    (void)router.SetReady(agent.name);
+    agents.push_back(agent.name);
+  }
+
+  // Busy: (agent, contact) pairs in progress. Offers are accepted at once.
+  std::vector<std::pair<std::string, uint64_t>> busy;
+  int64_t decisions = 0;
+  auto settle = [&]() {
+    for (const auto& event : router.TakeEvents()) {
+      if (const auto* offer = std::get_if<OfferMade>(&event)) {
+        ++decisions;
+        if (router.Accept(offer->agent, offer->offer).ok()) busy.emplace_back(offer->agent, offer->contact);
+      }
+    }
+  };
+  int64_t waiting = 0;
+  auto arrive = [&]() {
+    ContactSpec spec;
+    spec.queue = "queue-" + std::to_string(random() % sizes.queues);
+    spec.tier = static_cast<Tier>(random() % 5);
+    (void)router.Enqueue(spec);
+  };
+  // Fill: every agent who can work gets a contact, then `waiting` more wait.
+  while (waiting < sizes.waiting) {
+    arrive();
+    const std::size_t before = busy.size();
+    settle();
+    if (busy.size() == before) ++waiting;
+    clock.Advance(absl::Milliseconds(10));
+  }
+
+  // Each step: a busy agent ends a contact (agent-side decision: the best waiting contact
+  // across their queues), then a contact arrives (contact-side decision: the best free agent,
+  // if any). Only steps that ended in an offer count as decisions.
+  std::vector<double> decision_ns, arrival_ns;
+  decision_ns.reserve(operations);
+  arrival_ns.reserve(operations);
+  const int64_t decisions_before = decisions;
+  double decision_total_s = 0;
+  for (int op = 0; op < operations; ++op) {
+    clock.Advance(absl::Milliseconds(10));
+    if (!busy.empty()) {
+      const std::size_t pick = random() % busy.size();
+      const auto [agent, contact] = busy[pick];
+      busy[pick] = busy.back();
+      busy.pop_back();
+      const int64_t before = decisions;
+      const auto started = SteadyClock::now();
+      (void)router.EndContact(agent, contact);
+      const auto ended = SteadyClock::now();
+      settle();
+      if (decisions > before) {
+        decision_ns.push_back(std::chrono::duration<double, std::nano>(ended - started).count());
+        decision_total_s += std::chrono::duration<double>(ended - started).count();
+      }
+    }
+    const int64_t before = decisions;
+    const auto started = SteadyClock::now();
+    arrive();
+    const auto ended = SteadyClock::now();
+    settle();
+    if (decisions > before) {
+      arrival_ns.push_back(std::chrono::duration<double, std::nano>(ended - started).count());
+      decision_total_s += std::chrono::duration<double>(ended - started).count();
+    }
+  }
+  const int64_t measured_decisions = decisions - decisions_before;
+  // The primitive: insert and erase in an ordered set of the same size as the waiting set.
+  struct Key {
+    double key;
+    int64_t time;
+    uint64_t id;
+    bool operator<(const Key& o) const {
+      return key != o.key ? key > o.key : time != o.time ? time < o.time : id < o.id;
+    }
+  };
+  std::set<Key> set;
+  for (int i = 0; i < sizes.waiting; ++i) set.insert({static_cast<double>(random() % 100), i, static_cast<uint64_t>(i)});
+  std::vector<double> primitive_ns;
+  for (int op = 0; op < operations; ++op) {
+    const Key key{static_cast<double>(random() % 100), sizes.waiting + op, static_cast<uint64_t>(sizes.waiting + op)};
+    auto started = SteadyClock::now();
+    auto it = set.insert(key).first;
+    set.erase(it);
+    primitive_ns.push_back(std::chrono::duration<double, std::nano>(SteadyClock::now() - started).count() / 2);
+  }
+  return Result{Summarise(&decision_ns), Summarise(&arrival_ns), Summarise(&primitive_ns),
+                static_cast<double>(measured_decisions) / decision_total_s, measured_decisions};
+}
+
+void Print(const char* label, const Sizes& sizes, const Result& r) {
+  std::printf("%s: %d agents, %d skills, %d queues, %d waiting\n", label, sizes.agents, sizes.skills,
+              sizes.queues, sizes.waiting);
+  std::printf("  decision when an agent frees up     p50 %8.0f ns  p99 %8.0f ns\n", r.decision.p50_ns, r.decision.p99_ns);
+  std::printf("  decision when a contact arrives     p50 %8.0f ns  p99 %8.0f ns\n", r.arrival.p50_ns, r.arrival.p99_ns);
+  std::printf("  std::set insert or erase (baseline) p50 %8.0f ns  p99 %8.0f ns\n", r.set_primitive.p50_ns, r.set_primitive.p99_ns);
+  std::printf("  decisions per second on one core: %.0f (%lld decisions)\n", r.decisions_per_second,
+              static_cast<long long>(r.decisions));
+}
+
+}  // namespace
+}  // namespace servicedesk::routing
+
+int main(int argc, char** argv) {
+  using namespace servicedesk::routing;
+  CLI::App app{"routing_bench: one routing decision against ordered-set primitives"};
+  int operations = 200000;
+  uint64_t seed = 1;
+  app.add_option("--operations", operations, "decisions measured per size");
+  app.add_option("--seed", seed);
+  CLI11_PARSE(app, argc, argv);
+  const Sizes base{5000, 50, 200, 500};
+  const Sizes ten{50000, 500, 2000, 5000};
+  const Result small = Run(base, operations, seed);
+  Print("[1x]", base, small);
+  const Result large = Run(ten, operations, seed);
+  Print("[10x]", ten, large);
+  const double ratio = small.decision.p99_ns / small.set_primitive.p99_ns;
+  std::printf("\n== summary\n");
+  std::printf("ratio decision_p99_vs_set_op_p99 = %.2f (target <= 10) %s\n", ratio, ratio <= 10 ? "PASS" : "MISS");
+  std::printf("decisions_per_second_one_core = %.0f (target >= 100000) %s\n", small.decisions_per_second,
+              small.decisions_per_second >= 100000 ? "PASS" : "MISS");
+  const double growth = large.decision.p50_ns / small.decision.p50_ns;
+  std::printf("ratio decision_p50_10x_vs_1x = %.2f (linear growth would be 10)\n", growth);
+  return 0;
+}
