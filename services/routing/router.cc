@@ -634,6 +634,7 @@ void Router::MakeOffer(Contact* contact, Agent* agent, DecisionTrace trace) {
   trace.time = Now();
   offer->trace = std::move(trace);
   contact->state = ContactState::kOffered;
+  contact->reserved = false;  // from now on it is an ordinary contact if it comes back
   contact->offer = offer->id;
   contact->agent = agent->index;
   agent->pending_offer = offer->id;

@@ -442,3 +442,29 @@ TEST_F(RouterTest, LogoutWithdrawsAPendingOfferAndRequeues) {
 
 }  // namespace
 }  // namespace servicedesk::routing
+
+namespace servicedesk::routing {
+namespace {
+
+TEST_F(RouterTest, PreferredAgentWhoRejectsLetsOthersTakeItAtOnce) {
+  QueueConfig queue = Queue("hotel");
+  queue.preferred_agent_window = absl::Seconds(30);
+  queue.wrap_up = absl::ZeroDuration();
+  AddQueue(queue);
+  AddReadyAgent("usual");
+  Offers();
+  const uint64_t first = Enqueue("hotel");
+  Offers();
+  ASSERT_TRUE(router_.Accept("usual", last_offer_["usual"]).ok());
+  const uint64_t returning = Enqueue("hotel", Tier::kOrdinary, Channel::kCall, "usual");
+  AddReadyAgent("other");
+  EXPECT_TRUE(Offers().empty());
+  ASSERT_TRUE(router_.EndContact("usual", first).ok());
+  ASSERT_EQ(Offers().at(0), std::make_pair(std::string("usual"), returning));
+  ASSERT_TRUE(router_.Reject("usual", last_offer_["usual"]).ok());
+  // Not held for the preferred agent again: the other agent gets it now, not after the window.
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("other"), returning)));
+}
+
+}  // namespace
+}  // namespace servicedesk::routing
