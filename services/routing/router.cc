@@ -9,10 +9,18 @@ namespace servicedesk::routing {
 
 namespace {
 
-enum TimerKind { kOfferTimeout = 1, kWrapUpEnd = 2, kOverflowDue = 3, kPreferredExpiry = 4 };
+enum TimerKind {
+  kOfferTimeout = 1,
+  kWrapUpEnd = 2,
+  kOverflowDue = 3,
+  kPreferredExpiry = 4,
+  kDeclineExpiry = 5,
+};
 
-constexpr int kScanPerQueue = 32;        // contacts looked at per queue for one agent
-constexpr int kScanAgents = 64;          // agents looked at for one contact
+// Bounds on how far one decision scans past entries that cannot be taken (declined, lacking
+// an extra skill). Generous: they only bite when that many unsuitable entries lead a queue.
+constexpr int kScanPerQueue = 1024;  // contacts looked at per queue for one agent
+constexpr int kScanAgents = 1024;    // agents looked at for one contact
 constexpr int kTraceCandidates = 8;      // candidates kept in a decision trace
 constexpr std::size_t kKeptOffers = 100000;  // ended offers remembered (idempotency, traces)
 constexpr absl::Duration kMaxConfigDuration = absl::Hours(24);
@@ -140,7 +148,11 @@ struct Router::Contact {
   std::optional<uint64_t> offer;
   std::optional<uint32_t> agent;
   std::optional<absl::Time> answer_time;
-  std::vector<uint32_t> declined_by;
+  struct Decline {
+    uint32_t agent;
+    absl::Time until;
+  };
+  std::vector<Decline> declined_by;
   uint64_t overflow_generation = 0;
 };
 
@@ -220,6 +232,36 @@ absl::Status Router::UpsertQueue(const QueueConfig& config) {
           absl::StrCat("queue.overflow_queue: '", config.overflow_queue, "' not found"));
     }
   }
+  if (!config.overflow_queue.empty()) {
+    // No cycles: a contact must not bounce between queues that overflow into each other.
+    for (uint32_t next = queue_index_[config.overflow_queue]; next != UINT32_MAX;
+         next = queues_[next]->overflow_to) {
+      if (queues_[next]->config.name == config.name) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "queue.overflow_queue: '", config.overflow_queue, "' overflows back into '",
+            config.name, "'"));
+      }
+    }
+    const Queue& target = *queues_[queue_index_[config.overflow_queue]];
+    for (Channel channel : config.channels) {
+      if (!target.serves[static_cast<int>(channel)]) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "queue.overflow_queue: '", config.overflow_queue, "' does not take ",
+            ChannelName(channel), "s"));
+      }
+    }
+  }
+  if (auto existing = queue_index_.find(config.name); existing != queue_index_.end()) {
+    for (const WaitKey& key : queues_[existing->second]->waiting) {
+      const Channel channel = contacts_[key.contact]->spec.channel;
+      if (std::find(config.channels.begin(), config.channels.end(), channel) ==
+          config.channels.end()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "queue.channels: ", ChannelName(channel), "s are waiting in '", config.name,
+            "'; they must be served or moved before the channel is dropped"));
+      }
+    }
+  }
   if (config.max_wait > absl::ZeroDuration() && config.overflow_queue.empty() &&
       !config.widened_skills) {
     return absl::InvalidArgumentError(
@@ -259,6 +301,21 @@ absl::Status Router::UpsertQueue(const QueueConfig& config) {
     widened.widened_skills.reset();
     widened.max_wait = absl::ZeroDuration();
     queue->overflow_to = define(widened)->index;
+  }
+  // Waiting contacts take the new base priority and overflow rule.
+  std::vector<uint64_t> waiting;
+  for (const WaitKey& key : queue->waiting) waiting.push_back(key.contact);
+  for (uint64_t id : waiting) {
+    Contact* contact = contacts_[id].get();
+    Unplace(contact);
+    contact->key = StaticPriority(*contact, *queue) -
+                   policy_.ageing_per_minute *
+                       absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+    Place(contact);
+    if (config.max_wait > absl::ZeroDuration() && queue->overflow_to != UINT32_MAX) {
+      AddTimer(std::max(contact->enqueue_time + config.max_wait, Now()), kOverflowDue, id,
+               contact->overflow_generation);
+    }
   }
   // Membership follows skills; refresh every agent (configuration changes are rare).
   for (auto& agent : agents_) {
@@ -410,6 +467,8 @@ void Router::SetState(Agent* agent, AgentState state, std::string reason) {
 void Router::BecomeFree(Agent* agent) {
   if (agent->active_calls + agent->active_tickets > 0) {
     SetState(agent, AgentState::kBusy, "");
+  } else if (agent->pending_offer) {
+    SetState(agent, AgentState::kReserved, "");  // free of work, but an offer is ringing
   } else if (agent->requested_not_ready) {
     std::string reason = *std::move(agent->requested_not_ready);
     agent->requested_not_ready.reset();
@@ -437,8 +496,11 @@ double Router::PriorityAt(uint64_t contact_id, absl::Time at) const {
 bool Router::Acceptable(const Contact& contact, const Agent& agent) const {
   if (!CanTake(agent, contact.spec.channel)) return false;
   if (!contact.extra_skills.empty() && !HasSkills(agent, contact.extra_skills)) return false;
-  return std::find(contact.declined_by.begin(), contact.declined_by.end(), agent.index) ==
-         contact.declined_by.end();
+  const absl::Time now = Now();
+  for (const auto& decline : contact.declined_by) {
+    if (decline.agent == agent.index && now < decline.until) return false;
+  }
+  return true;
 }
 
 void Router::Place(Contact* contact) {
@@ -505,7 +567,9 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
     const Agent& agent = *agents_[*preferred];
     const bool working = agent.state == AgentState::kBusy || agent.state == AgentState::kWrapUp ||
                          agent.state == AgentState::kReserved;
-    if (Serves(agent, queue) && working && !Acceptable(*raw, agent)) {
+    const bool could_serve = Serves(agent, queue) && !agent.requested_not_ready &&
+                             (raw->extra_skills.empty() || HasSkills(agent, raw->extra_skills));
+    if (could_serve && working && !Acceptable(*raw, agent)) {
       // Worth waiting for: they will be free soon. Otherwise normal routing at once.
       raw->reserved = true;
       raw->reserved_until = Now() + queue.config.preferred_agent_window;
@@ -578,7 +642,7 @@ void Router::MatchAgent(Agent* agent) {
   // Contacts reserved for this agent come first: that is what the window is for.
   for (const WaitKey& key : agent->reserved) {
     Contact* contact = contacts_[key.contact].get();
-    if (Acceptable(*contact, *agent)) {
+    if (Serves(*agent, *queues_[contact->queue]) && Acceptable(*contact, *agent)) {
       best = contact;
       trace.rule = "preferred agent";
       break;
@@ -653,7 +717,15 @@ void Router::EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool 
   Contact* contact = contacts_[offer->contact].get();
   agent->pending_offer.reset();
   events_.push_back(OfferEnded{offer->id, offer->contact, agent->config.name, state});
-  if (counts_as_miss) contact->declined_by.push_back(agent->index);
+  if (counts_as_miss) {
+    const absl::Time until = Now() + policy_.decline_backoff;
+    auto& declines = contact->declined_by;
+    declines.erase(std::remove_if(declines.begin(), declines.end(),
+                                  [&](const Contact::Decline& d) { return d.agent == agent->index; }),
+                   declines.end());
+    declines.push_back({agent->index, until});
+    AddTimer(until, kDeclineExpiry, contact->id, 0);
+  }
   if (requeue) {
     // Back in its place: same enqueue time, same key. Overdue overflow happens now.
     Place(contact);
@@ -665,10 +737,15 @@ void Router::EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool 
   }
   if (counts_as_miss && ++agent->missed >= policy_.max_missed_offers) {
     agent->missed = 0;
-    agent->requested_not_ready = policy_.missed_offers_reason;
+    // An earlier request of the agent's own ("lunch") keeps its reason.
+    if (!agent->requested_not_ready) agent->requested_not_ready = policy_.missed_offers_reason;
   }
   if (agent->state != AgentState::kLoggedOut) BecomeFree(agent);
   if (requeue && contact->state == ContactState::kWaiting) MatchContact(contact);
+  ForgetOldOffers();
+}
+
+void Router::ForgetOldOffers() {
   while (finished_offers_.size() > kKeptOffers) {
     offers_.erase(finished_offers_.front());
     finished_offers_.pop_front();
@@ -699,6 +776,7 @@ absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t 
   contact.state = ContactState::kActive;
   contact.answer_time = Now();
   offer.accepted = Accepted{contact.id, Now() - contact.enqueue_time};
+  ForgetOldOffers();
   ++contact.overflow_generation;  // no overflow once answered
   SetState(&a, AgentState::kBusy, "");
   Refresh(&a);
@@ -890,8 +968,9 @@ void Router::Overflow(Contact* contact) {
                      absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
   ++contact->overflow_generation;
   if (to.config.max_wait > absl::ZeroDuration() && to.overflow_to != UINT32_MAX) {
-    AddTimer(contact->enqueue_time + to.config.max_wait, kOverflowDue, contact->id,
-             contact->overflow_generation);
+    // Never in the past: a contact that already waited longer moves on at the next tick.
+    AddTimer(std::max(contact->enqueue_time + to.config.max_wait, Now() + absl::Microseconds(1)),
+             kOverflowDue, contact->id, contact->overflow_generation);
   }
   events_.push_back(ContactOverflowed{contact->id, from.config.name, to.config.name});
   Place(contact);
@@ -930,7 +1009,23 @@ void Router::RunDueTimers() {
         auto it = contacts_.find(timer.id);
         if (it != contacts_.end() && it->second->state == ContactState::kWaiting &&
             it->second->overflow_generation == timer.generation) {
-          Overflow(it->second.get());
+          Contact* contact = it->second.get();
+          const Queue& queue = *queues_[contact->queue];
+          // The queue's configuration may have changed since the timer was set.
+          if (queue.config.max_wait == absl::ZeroDuration() || queue.overflow_to == UINT32_MAX) break;
+          const absl::Time due = contact->enqueue_time + queue.config.max_wait;
+          if (Micros(due) > now) {
+            AddTimer(due, kOverflowDue, contact->id, contact->overflow_generation);
+            break;
+          }
+          Overflow(contact);
+          MatchContact(contact);
+        }
+        break;
+      }
+      case kDeclineExpiry: {
+        auto it = contacts_.find(timer.id);
+        if (it != contacts_.end() && it->second->state == ContactState::kWaiting) {
           MatchContact(it->second.get());
         }
         break;

@@ -205,6 +205,7 @@ class Router {
   // when the contact itself is gone (abandoned).
   void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);
   void Overflow(Contact* contact);
+  void ForgetOldOffers();
   void AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation);
   uint32_t SkillIndex(const std::string& skill);
   absl::Status CheckSkills(const std::vector<SkillRequirement>& skills, const std::string& field);

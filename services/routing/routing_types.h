@@ -85,6 +85,10 @@ struct PriorityPolicy {
   double ageing_per_minute = 1;
   // After K consecutive missed (rejected or timed-out) offers an agent is set not ready.
   int max_missed_offers = 3;
+  // An agent who rejected or let an offer time out is not offered that contact again for
+  // this long (REFERENCE.md: reject and no-answer back-off); then they may be, so that a
+  // contact with a single qualified agent is never stranded.
+  absl::Duration decline_backoff = absl::Seconds(30);
   std::string missed_offers_reason = "missed offers";
 };
 

@@ -468,3 +468,100 @@ TEST_F(RouterTest, PreferredAgentWhoRejectsLetsOthersTakeItAtOnce) {
 
 }  // namespace
 }  // namespace servicedesk::routing
+
+namespace servicedesk::routing {
+namespace {
+
+TEST_F(RouterTest, OverflowCyclesAreRefused) {
+  AddQueue(Queue("a"));
+  QueueConfig b = Queue("b");
+  b.max_wait = absl::Seconds(60);
+  b.overflow_queue = "a";
+  AddQueue(b);
+  QueueConfig a = Queue("a");
+  a.max_wait = absl::Seconds(60);
+  a.overflow_queue = "b";
+  auto status = router_.UpsertQueue(a);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("overflows back into 'a'"));
+}
+
+TEST_F(RouterTest, OverflowTargetMustTakeTheQueuesChannels) {
+  AddQueue(Queue("calls-only"));
+  QueueConfig mixed = Queue("mixed");
+  mixed.channels = {Channel::kCall, Channel::kTicket};
+  mixed.max_wait = absl::Seconds(60);
+  mixed.overflow_queue = "calls-only";
+  auto status = router_.UpsertQueue(mixed);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("does not take tickets"));
+}
+
+TEST_F(RouterTest, TicketAgentWithARingingOfferIsReservedAndKeepsANotReadyRequest) {
+  QueueConfig mixed = Queue("mixed");
+  mixed.channels = {Channel::kCall, Channel::kTicket};
+  AddQueue(mixed);
+  AddReadyAgent("a1", {}, /*max_tickets=*/2);
+  Offers();
+  const uint64_t t1 = Enqueue("mixed", Tier::kOrdinary, Channel::kTicket);
+  Offers();
+  ASSERT_TRUE(router_.Accept("a1", last_offer_["a1"]).ok());
+  const uint64_t t2 = Enqueue("mixed", Tier::kOrdinary, Channel::kTicket);
+  ASSERT_EQ(Offers().size(), 1u);
+  ASSERT_TRUE(router_.EndContact("a1", t1).ok());
+  EXPECT_EQ(StateOf("a1"), AgentState::kReserved);
+  ASSERT_TRUE(router_.SetNotReady("a1", "lunch").ok());
+  ASSERT_TRUE(router_.Accept("a1", last_offer_["a1"]).ok());
+  Enqueue("mixed", Tier::kOrdinary, Channel::kTicket);
+  EXPECT_TRUE(Offers().empty()) << "an agent going to lunch gets no new work";
+  ASSERT_TRUE(router_.EndContact("a1", t2).ok());
+  EXPECT_EQ(StateOf("a1"), AgentState::kNotReady);
+  EXPECT_EQ(router_.GetAgent("a1")->reason, "lunch");
+}
+
+TEST_F(RouterTest, ContactsAnAgentCannotTakeDoNotHideOnesTheyCan) {
+  AddQueue(Queue("support"));
+  ASSERT_TRUE(router_.UpsertAgent(AgentConfig{"a1", "", {}, 1}).ok());
+  ASSERT_TRUE(router_.Login("a1").ok());
+  for (int i = 0; i < 40; ++i) {
+    ContactSpec spec;
+    spec.queue = "support";
+    spec.tier = Tier::kKeyImportant;  // ahead of the plain one
+    spec.extra_skills = {{"mandarin", 5}};
+    ASSERT_TRUE(router_.Enqueue(spec).ok());
+  }
+  const uint64_t plain = Enqueue("support");
+  ASSERT_TRUE(router_.SetReady("a1").ok());
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("a1"), plain)));
+}
+
+TEST_F(RouterTest, ADeclinedContactComesBackToTheOnlyAgentAfterTheBackOff) {
+  AddQueue(Queue("niche"));
+  AddReadyAgent("only");
+  Offers();
+  const uint64_t contact = Enqueue("niche");
+  Offers();
+  ASSERT_TRUE(router_.Reject("only", last_offer_["only"]).ok());
+  EXPECT_TRUE(Offers().empty());
+  Advance(router_.policy().decline_backoff);
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("only"), contact)));
+}
+
+TEST_F(RouterTest, ChangingTheBasePriorityReordersWaitingContacts) {
+  AddQueue(Queue("q"));
+  QueueConfig other = Queue("other");
+  AddQueue(other);
+  const uint64_t in_q = Enqueue("q");
+  Advance(absl::Seconds(1));
+  const uint64_t in_other = Enqueue("other");
+  QueueConfig raised = Queue("other");
+  raised.base_priority = 50;
+  AddQueue(raised);
+  AddReadyAgent("both");
+  // Without the change the earlier contact (in q) would win the tie.
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("both"), in_other)));
+  EXPECT_GT(router_.PriorityAt(in_other, clock_.Now()), router_.PriorityAt(in_q, clock_.Now()));
+}
+
+}  // namespace
+}  // namespace servicedesk::routing
