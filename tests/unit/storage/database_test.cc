@@ -145,6 +145,9 @@ namespace servicedesk::storage {
 namespace {
 
 TEST(EventWriterDeathTest, ASecondWritingThreadEndsTheProcess) {
+  // RocksDB runs background threads: a plain fork could inherit a lock one of them holds.
+  // "threadsafe" re-executes the test binary for the dying statement instead.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   servicedesk::testing::TempDir dir;
   auto db = OpenOrDie(dir.path());
   auto writer = *EventWriter::Create(db.get());
