@@ -833,6 +833,72 @@ absl::Status Router::EndContact(const std::string& agent_name, uint64_t contact_
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> Router::TransferToQueue(const std::string& agent, uint64_t contact,
+                                                 const std::string& queue) {
+  return Transfer(agent, contact, queue, "");
+}
+
+absl::StatusOr<uint64_t> Router::TransferToAgent(const std::string& agent, uint64_t contact,
+                                                 const std::string& to_agent) {
+  return Transfer(agent, contact, "", to_agent);
+}
+
+absl::StatusOr<uint64_t> Router::Transfer(const std::string& agent_name, uint64_t contact_id,
+                                          const std::string& queue_name,
+                                          const std::string& to_agent) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  const Contact& contact = *it->second;
+  if (contact.state != ContactState::kActive || contact.agent != (*agent)->index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact: ", contact_id, " is not connected to agent ", agent_name));
+  }
+  // Everything is checked before anything changes.
+  ContactSpec spec = contact.spec;
+  spec.enqueue_time = contact.enqueue_time;
+  spec.preferred_agent.clear();
+  if (!to_agent.empty()) {
+    auto target = FindAgent(to_agent);
+    if (!target.ok()) {
+      return absl::NotFoundError(absl::StrCat("to_agent: '", to_agent.substr(0, 100), "' not found"));
+    }
+    if (*target == *agent) {
+      return absl::InvalidArgumentError("to_agent: cannot transfer to oneself");
+    }
+    if (!Serves(**target, *queues_[contact.queue])) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "to_agent: '", to_agent, "' does not serve queue '", queues_[contact.queue]->config.name,
+          "'"));
+    }
+    if ((*target)->state == AgentState::kLoggedOut) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("to_agent: '", to_agent, "' is LOGGED_OUT"));
+    }
+    spec.queue = queues_[contact.queue]->config.name;
+    spec.preferred_agent = to_agent;
+  } else {
+    auto target = queue_index_.find(queue_name);
+    if (target == queue_index_.end()) {
+      return absl::NotFoundError(absl::StrCat("queue: '", queue_name.substr(0, 100), "' not found"));
+    }
+    const Queue& queue = *queues_[target->second];
+    if (!queue.serves[static_cast<int>(spec.channel)]) {
+      return absl::InvalidArgumentError(absl::StrCat("queue: '", queue_name, "' does not take ",
+                                                     ChannelName(spec.channel), "s"));
+    }
+    if (static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+      return absl::ResourceExhaustedError(absl::StrCat("queue: '", queue_name, "' is full"));
+    }
+    spec.queue = queue_name;
+  }
+  if (auto ended = EndContact(agent_name, contact_id); !ended.ok()) return ended;
+  return Enqueue(spec);
+}
+
 absl::Status Router::CompleteWrapUp(const std::string& agent_name) {
   auto agent = FindAgent(agent_name);
   if (!agent.ok()) return agent.status();

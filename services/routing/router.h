@@ -133,6 +133,14 @@ class Router {
   absl::Status Reject(const std::string& agent, uint64_t offer);
   absl::Status EndContact(const std::string& agent, uint64_t contact);
   absl::Status CompleteWrapUp(const std::string& agent);
+  // Hands a connected contact on: to a queue, or to an agent (who gets it if free, else as
+  // its preferred agent within the queue's window). The contact keeps its customer, tier and
+  // enqueue time (a transferred caller does not go to the back); the transferring agent's
+  // part ends as with EndContact. Returns the new contact's id. Nothing changes on error.
+  absl::StatusOr<uint64_t> TransferToQueue(const std::string& agent, uint64_t contact,
+                                           const std::string& queue);
+  absl::StatusOr<uint64_t> TransferToAgent(const std::string& agent, uint64_t contact,
+                                           const std::string& to_agent);
 
   // RESOURCE_EXHAUSTED when the queue is at its maximum length.
   absl::StatusOr<uint64_t> Enqueue(const ContactSpec& spec);
@@ -206,6 +214,8 @@ class Router {
   void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);
   void Overflow(Contact* contact);
   void ForgetOldOffers();
+  absl::StatusOr<uint64_t> Transfer(const std::string& agent, uint64_t contact,
+                                    const std::string& queue, const std::string& to_agent);
   void AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation);
   uint32_t SkillIndex(const std::string& skill);
   absl::Status CheckSkills(const std::vector<SkillRequirement>& skills, const std::string& field);

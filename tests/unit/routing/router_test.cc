@@ -565,3 +565,70 @@ TEST_F(RouterTest, ChangingTheBasePriorityReordersWaitingContacts) {
 
 }  // namespace
 }  // namespace servicedesk::routing
+
+namespace servicedesk::routing {
+namespace {
+
+TEST_F(RouterTest, TransferToAQueueKeepsTheCustomerAndTheWait) {
+  AddQueue(Queue("front"));
+  AddQueue(Queue("billing", {{"billing", 1}}));
+  AddReadyAgent("first-line");
+  Offers();
+  const absl::Time arrived = clock_.Now();
+  ContactSpec spec;
+  spec.queue = "front";
+  spec.customer = "customers/7";
+  spec.tier = Tier::kKeyImportant;
+  const uint64_t call = *router_.Enqueue(spec);
+  Offers();
+  ASSERT_TRUE(router_.Accept("first-line", last_offer_["first-line"]).ok());
+  AddReadyAgent("biller", {{"billing", 5}});
+  Offers();
+  auto moved = router_.TransferToQueue("first-line", call, "billing");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(StateOf("first-line"), AgentState::kWrapUp);
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("biller"), *moved)));
+  auto view = router_.GetContact(*moved);
+  EXPECT_EQ(view->queue, "billing");
+  EXPECT_EQ(view->enqueue_time, arrived);
+}
+
+TEST_F(RouterTest, TransferToAnAgentWhoIsFreeOffersItToThem) {
+  QueueConfig queue = Queue("support");
+  queue.preferred_agent_window = absl::Seconds(30);
+  AddQueue(queue);
+  AddReadyAgent("junior");
+  Offers();
+  const uint64_t call = Enqueue("support");
+  Offers();
+  ASSERT_TRUE(router_.Accept("junior", last_offer_["junior"]).ok());
+  AddReadyAgent("someone-else");  // idle longer: the normal choice would be them
+  AddReadyAgent("senior");
+  Offers();
+  auto moved = router_.TransferToAgent("junior", call, "senior");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("senior"), *moved)));
+}
+
+TEST_F(RouterTest, RefusedTransferLeavesTheCallConnected) {
+  AddQueue(Queue("support"));
+  AddReadyAgent("a1");
+  Offers();
+  const uint64_t call = Enqueue("support");
+  Offers();
+  ASSERT_TRUE(router_.Accept("a1", last_offer_["a1"]).ok());
+  EXPECT_EQ(router_.TransferToQueue("a1", call, "nowhere").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(router_.TransferToAgent("a1", call, "ghost").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(router_.TransferToAgent("a1", call, "a1").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(router_.TransferToQueue("a1", 999, "support").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(StateOf("a1"), AgentState::kBusy);
+  EXPECT_EQ(router_.GetContact(call)->state, ContactState::kActive);
+  EXPECT_EQ(router_.GetAgent("a1")->active_calls, 1);
+}
+
+}  // namespace
+}  // namespace servicedesk::routing
