@@ -249,7 +249,9 @@ absl::Status CustomerStore::AppendScreenPop(uint64_t customer_id, int limit,
   rocksdb::PinnableSlice value;
   auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kScreenPop),
                                CustomerKey(customer_id), &value);
-  if (status.IsNotFound()) return absl::OkStatus();
+  if (status.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("customer ", CustomerName(customer_id), " not found"));
+  }
   if (!status.ok()) return FromRocks(status, "reading screen pop");
   // Walk the top-level fields (all length-delimited); copy all but the interactions past
   // `limit`. Serialized fields come in field-number order, so this is one forward pass.

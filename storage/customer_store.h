@@ -70,8 +70,9 @@ class CustomerStore {
   // Screen-pop read: the stored customer message copied into `out` as length-delimited
   // field `field` of the response being assembled, without parsing it.
   absl::Status AppendCustomerField(uint64_t customer_id, uint32_t field, std::string* out) const;
-  // From the customer's ScreenPopRow (field numbers equal CustomerContext's): the first
-  // `limit` recent interactions and every open ticket and complaint, copied as stored.
+  // From the customer's ScreenPopRow (field numbers equal CustomerContext's): the profile,
+  // the first `limit` recent interactions and every open ticket and complaint, copied as
+  // stored. NOT_FOUND when there is no such customer.
   absl::Status AppendScreenPop(uint64_t customer_id, int limit, std::string* out) const;
 
   // The writer's side of the screen-pop row (desk loop only).

@@ -109,6 +109,9 @@ absl::StatusOr<v1::Customer> CustomerCommands::Create(v1::CreateCustomerRequest 
   *customer.mutable_create_time() = now;
   *customer.mutable_update_time() = now;
   store_->PutCustomer(&batch, id, nullptr, customer);
+  v1::ScreenPopRow screen_pop;
+  *screen_pop.mutable_customer() = customer;
+  store_->PutScreenPop(&batch, id, screen_pop);
   if (!request.request_id().empty()) store_->PutRequestId(&batch, request.request_id(), id);
 
   v1::Event event;
@@ -155,6 +158,10 @@ absl::StatusOr<v1::Customer> CustomerCommands::Update(const v1::UpdateCustomerRe
 
   rocksdb::WriteBatch batch;
   store_->PutCustomer(&batch, *id, &*before, after);
+  auto screen_pop = store_->ReadScreenPop(*id);
+  if (!screen_pop.ok()) return screen_pop.status();
+  *screen_pop->mutable_customer() = after;
+  store_->PutScreenPop(&batch, *id, *screen_pop);
   v1::Event event;
   *event.mutable_time() = now;
   event.set_principal(principal);
@@ -263,7 +270,8 @@ ImportOutcome CustomerCommands::Import(v1::ImportRecord record, const std::strin
     store_->PutInteraction(&batch, id, interaction_id, StartMicros(interaction), interaction);
     storage::CustomerStore::AddRecentInteraction(&screen_pop, interaction);
   }
-  if (screen_pop.recent_interactions_size() > 0) store_->PutScreenPop(&batch, id, screen_pop);
+  *screen_pop.mutable_customer() = customer;
+  store_->PutScreenPop(&batch, id, screen_pop);
   *imported->mutable_customer() = customer;
   *imported->mutable_interactions() = std::move(*record.mutable_interactions());
   auto seq = writer_->Commit(&batch, &event);

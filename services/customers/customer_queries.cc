@@ -196,16 +196,14 @@ absl::Status CustomerQueries::ContextWire(const v1::GetCustomerContextRequest& r
     case v1::GetCustomerContextRequest::KEY_NOT_SET:
       return absl::InvalidArgumentError("key: customer or phone_number is required");
   }
-  if (auto s = store_->AppendCustomerField(customer_id, Field::kCustomerFieldNumber, out); !s.ok()) {
-    return s;
-  }
+  if (auto s = store_->AppendScreenPop(customer_id, limit, out); !s.ok()) return s;
   AppendVarintField(out, Field::kKnownCallerFieldNumber, 1);
   for (uint64_t other : others) {
     if (auto s = store_->AppendCustomerField(other, Field::kOtherMatchesFieldNumber, out); !s.ok()) {
       return s;
     }
   }
-  return store_->AppendScreenPop(customer_id, limit, out);
+  return absl::OkStatus();
 }
 
 }  // namespace servicedesk::customers

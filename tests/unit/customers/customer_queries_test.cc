@@ -267,3 +267,26 @@ TEST_F(CustomerFileTest, ScreenPopRowAgreesWithTheHistoryScan) {
 
 }  // namespace
 }  // namespace servicedesk::customers
+
+namespace servicedesk::customers {
+namespace {
+
+// The pop's copy of the profile follows every update, in the same batch.
+TEST_F(CustomerFileTest, ContextShowsTheUpdatedProfile) {
+  v1::Customer anna = Create("Anna", {"+49301234567"});
+  Append(anna, 1'700'000'000, v1::INTERACTION_CHANNEL_CALL, "before");
+  v1::UpdateCustomerRequest update;
+  update.mutable_customer()->set_name(anna.name());
+  update.mutable_customer()->set_display_name("Anna Schmidt");
+  update.mutable_update_mask()->add_paths("display_name");
+  ASSERT_TRUE(commands_->Update(update, "agents/test").ok());
+  v1::GetCustomerContextRequest request;
+  request.set_phone_number("+49301234567");
+  v1::CustomerContext context;
+  ASSERT_TRUE(queries_->Context(request, &context).ok());
+  EXPECT_EQ(context.customer().display_name(), "Anna Schmidt");
+  EXPECT_THAT(Texts(context.recent_interactions()), ElementsAre("before"));
+}
+
+}  // namespace
+}  // namespace servicedesk::customers
