@@ -79,8 +79,15 @@ absl::Status CheckExternalIdFree(const storage::CustomerStore& store, absl::stri
 
 }  // namespace
 
-std::string CustomerCommands::NextCustomerNumber(uint64_t customer_id) const {
-  return absl::StrFormat("C%08d", customer_id);
+uint64_t CustomerCommands::AddNewCustomer(rocksdb::WriteBatch* batch, v1::Customer* customer,
+                                          const google::protobuf::Timestamp& now) {
+  const uint64_t id = writer_->NextId(batch, "customer");
+  customer->set_name(storage::CustomerName(id));
+  customer->set_customer_number(absl::StrFormat("C%08d", id));
+  *customer->mutable_create_time() = now;
+  *customer->mutable_update_time() = now;
+  store_->PutCustomer(batch, id, nullptr, *customer);
+  return id;
 }
 
 absl::StatusOr<v1::Customer> CustomerCommands::Create(v1::CreateCustomerRequest request,
@@ -102,13 +109,8 @@ absl::StatusOr<v1::Customer> CustomerCommands::Create(v1::CreateCustomerRequest 
   }
 
   rocksdb::WriteBatch batch;
-  const uint64_t id = writer_->NextId(&batch, "customer");
   const auto now = ToTimestamp(clock_->Now());
-  customer.set_name(storage::CustomerName(id));
-  customer.set_customer_number(NextCustomerNumber(id));
-  *customer.mutable_create_time() = now;
-  *customer.mutable_update_time() = now;
-  store_->PutCustomer(&batch, id, nullptr, customer);
+  const uint64_t id = AddNewCustomer(&batch, &customer, now);
   v1::ScreenPopRow screen_pop;
   *screen_pop.mutable_customer() = customer;
   store_->PutScreenPop(&batch, id, screen_pop);
@@ -251,13 +253,8 @@ ImportOutcome CustomerCommands::Import(v1::ImportRecord record, const std::strin
   }
 
   rocksdb::WriteBatch batch;
-  const uint64_t id = writer_->NextId(&batch, "customer");
   const auto now_ts = ToTimestamp(now);
-  customer.set_name(storage::CustomerName(id));
-  customer.set_customer_number(NextCustomerNumber(id));
-  *customer.mutable_create_time() = now_ts;
-  *customer.mutable_update_time() = now_ts;
-  store_->PutCustomer(&batch, id, nullptr, customer);
+  const uint64_t id = AddNewCustomer(&batch, &customer, now_ts);
   v1::Event event;
   *event.mutable_time() = now_ts;
   event.set_principal(principal);

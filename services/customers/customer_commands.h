@@ -40,7 +40,10 @@ class CustomerCommands {
   ImportOutcome Import(v1::ImportRecord record, const std::string& principal);
 
  private:
-  std::string NextCustomerNumber(uint64_t customer_id) const;
+  // Gives a validated new customer its id, name, customer number and times, and adds its
+  // rows (profile and indexes) to `batch`. Returns the id.
+  uint64_t AddNewCustomer(rocksdb::WriteBatch* batch, v1::Customer* customer,
+                          const google::protobuf::Timestamp& now);
 
   storage::CustomerStore* store_;
   storage::EventWriter* writer_;

@@ -14,6 +14,8 @@ namespace servicedesk::customers {
 namespace {
 using google::protobuf::util::TimeUtil;
 constexpr int kDefaultPageSize = 50;
+// The pop copies its interactions from the screen-pop row, which keeps only so many.
+static_assert(storage::CustomerStore::kRecentInteractions >= Limits::kMaxContextInteractions);
 constexpr int kMaxPageSize = 500;
 constexpr absl::string_view kCustomerPageKind = "customers";
 constexpr absl::string_view kInteractionPageKind = "interactions";

@@ -308,9 +308,7 @@ absl::Status Router::UpsertQueue(const QueueConfig& config) {
   for (uint64_t id : waiting) {
     Contact* contact = contacts_[id].get();
     Unplace(contact);
-    contact->key = StaticPriority(*contact, *queue) -
-                   policy_.ageing_per_minute *
-                       absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+    contact->key = OrderKey(*contact, *queue);
     Place(contact);
     if (config.max_wait > absl::ZeroDuration() && queue->overflow_to != UINT32_MAX) {
       AddTimer(std::max(contact->enqueue_time + config.max_wait, Now()), kOverflowDue, id,
@@ -485,12 +483,22 @@ double Router::StaticPriority(const Contact& contact, const Queue& queue) const 
          (contact.spec.open_complaint ? policy_.complaint_boost : 0) + contact.spec.priority_adjust;
 }
 
-double Router::PriorityAt(uint64_t contact_id, absl::Time at) const {
-  auto it = contacts_.find(contact_id);
-  if (it == contacts_.end()) return 0;
-  const Contact& contact = *it->second;
+// priority(t) = static + rate * minutes waited = (static - rate * enqueue minute) + rate * t:
+// the first term is the contact's order key, fixed while it waits in one queue.
+double Router::OrderKey(const Contact& contact, const Queue& queue) const {
+  return StaticPriority(contact, queue) -
+         policy_.ageing_per_minute *
+             absl::ToDoubleMinutes(contact.enqueue_time - absl::UnixEpoch());
+}
+
+double Router::PriorityOf(const Contact& contact, absl::Time at) const {
   return StaticPriority(contact, *queues_[contact.queue]) +
          policy_.ageing_per_minute * absl::ToDoubleMinutes(at - contact.enqueue_time);
+}
+
+double Router::PriorityAt(uint64_t contact_id, absl::Time at) const {
+  auto it = contacts_.find(contact_id);
+  return it == contacts_.end() ? 0 : PriorityOf(*it->second, at);
 }
 
 bool Router::Acceptable(const Contact& contact, const Agent& agent) const {
@@ -557,8 +565,7 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
   for (const auto& requirement : spec.extra_skills) {
     contact->extra_skills.emplace_back(SkillIndex(requirement.skill), requirement.min_proficiency);
   }
-  contact->key = StaticPriority(*contact, queue) -
-                 policy_.ageing_per_minute * absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+  contact->key = OrderKey(*contact, queue);
   contact->preferred = preferred;
   Contact* raw = contact.get();
   contacts_[raw->id] = std::move(contact);
@@ -663,7 +670,7 @@ void Router::MatchAgent(Agent* agent) {
           candidate.agent = agent->config.name;
           candidate.queue = queue.config.name;
           candidate.contact = contact->id;
-          candidate.priority = PriorityAt(contact->id, Now());
+          candidate.priority = PriorityOf(*contact, Now());
           candidate.waited = Now() - contact->enqueue_time;
           trace.candidates.push_back(std::move(candidate));
         }
@@ -752,22 +759,29 @@ void Router::ForgetOldOffers() {
   }
 }
 
-absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t offer_id) {
+absl::StatusOr<Router::Offer*> Router::FindOfferTo(const std::string& agent_name,
+                                                   uint64_t offer_id) {
   auto agent = FindAgent(agent_name);
   if (!agent.ok()) return agent.status();
   auto it = offers_.find(offer_id);
   if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
-  Offer& offer = *it->second;
-  if (offer.agent != (*agent)->index) {
+  if (it->second->agent != (*agent)->index) {
     return absl::PermissionDeniedError(absl::StrCat("offer: ", offer_id, " was made to another agent"));
   }
+  return it->second.get();
+}
+
+absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t offer_id) {
+  auto found = FindOfferTo(agent_name, offer_id);
+  if (!found.ok()) return found.status();
+  Offer& offer = **found;
   if (offer.state == OfferState::kAccepted) return offer.accepted;  // idempotent
   if (offer.state != OfferState::kPending) {
     return absl::FailedPreconditionError(
         absl::StrCat("offer: ", offer_id, " is ", OfferStateName(offer.state)));
   }
   Contact& contact = *contacts_[offer.contact];
-  Agent& a = **agent;
+  Agent& a = *agents_[offer.agent];
   offer.state = OfferState::kAccepted;
   finished_offers_.push_back(offer.id);
   a.pending_offer.reset();
@@ -785,14 +799,9 @@ absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t 
 }
 
 absl::Status Router::Reject(const std::string& agent_name, uint64_t offer_id) {
-  auto agent = FindAgent(agent_name);
-  if (!agent.ok()) return agent.status();
-  auto it = offers_.find(offer_id);
-  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
-  Offer& offer = *it->second;
-  if (offer.agent != (*agent)->index) {
-    return absl::PermissionDeniedError(absl::StrCat("offer: ", offer_id, " was made to another agent"));
-  }
+  auto found = FindOfferTo(agent_name, offer_id);
+  if (!found.ok()) return found.status();
+  Offer& offer = **found;
   if (offer.state == OfferState::kRejected) return absl::OkStatus();  // idempotent
   if (offer.state != OfferState::kPending) {
     return absl::FailedPreconditionError(
@@ -1029,9 +1038,7 @@ void Router::Overflow(Contact* contact) {
   Unplace(contact);
   contact->queue = to.index;
   contact->reserved = false;
-  contact->key = StaticPriority(*contact, to) -
-                 policy_.ageing_per_minute *
-                     absl::ToDoubleMinutes(contact->enqueue_time - absl::UnixEpoch());
+  contact->key = OrderKey(*contact, to);
   ++contact->overflow_generation;
   if (to.config.max_wait > absl::ZeroDuration() && to.overflow_to != UINT32_MAX) {
     // Never in the past: a contact that already waited longer moves on at the next tick.
@@ -1141,7 +1148,7 @@ absl::StatusOr<ContactView> Router::GetContact(uint64_t id) const {
                      c.enqueue_time,
                      c.answer_time,
                      c.agent ? agents_[*c.agent]->config.name : "",
-                     PriorityAt(c.id, Now())};
+                     PriorityOf(c, Now())};
 }
 
 absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) const {

@@ -220,6 +220,10 @@ class Router {
   uint32_t SkillIndex(const std::string& skill);
   absl::Status CheckSkills(const std::vector<SkillRequirement>& skills, const std::string& field);
   double StaticPriority(const Contact& contact, const Queue& queue) const;
+  double OrderKey(const Contact& contact, const Queue& queue) const;
+  double PriorityOf(const Contact& contact, absl::Time at) const;
+  // The offer, checked to be one made to `agent`: NOT_FOUND or PERMISSION_DENIED otherwise.
+  absl::StatusOr<Offer*> FindOfferTo(const std::string& agent, uint64_t offer);
   absl::Time Now() const { return clock_->Now(); }
 
   const Clock* clock_;
