@@ -15,7 +15,7 @@ namespace servicedesk::storage {
 namespace {
 constexpr const char* kFamilyNames[kFamilyCount] = {
     "meta", "customers", "customer_index", "interactions", "interaction_requests",
-    "screen_pop", "events"};
+    "screen_pop", "events", "routing"};
 constexpr const char* kSchemaVersionKey = "schema_version";
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Family family,
@@ -132,6 +132,16 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
           "; this servicedeskd reads up to version ", kSchemaVersion));
     }
     database->schema_version_ = *version;
+    if (*version < kSchemaVersion) {
+      // Every upgrade so far only added column families, which the open created.
+      std::string encoded;
+      AppendU32(&encoded, kSchemaVersion);
+      rocksdb::WriteOptions write;
+      write.sync = true;
+      auto put = raw->Put(write, database->handle(Family::kMeta), kSchemaVersionKey, encoded);
+      if (!put.ok()) return FromRocks(put, "upgrading the schema version");
+      database->schema_version_ = kSchemaVersion;
+    }
   }
   return database;
 }

@@ -16,7 +16,9 @@
 namespace servicedesk::storage {
 
 // The schema this build writes. A data directory written by a newer one is refused.
-inline constexpr uint32_t kSchemaVersion = 1;
+// History: 1 customer file; 2 adds the routing family (a version-1 directory is upgraded
+// in place on open: the new family is created empty).
+inline constexpr uint32_t kSchemaVersion = 2;
 
 struct DatabaseOptions {
   std::string path;
@@ -36,8 +38,9 @@ enum class Family {
   kInteractionRequests,
   kScreenPop,
   kEvents,
+  kRouting,
 };
-inline constexpr int kFamilyCount = 7;
+inline constexpr int kFamilyCount = 8;
 const char* FamilyName(Family family);
 
 class Database {

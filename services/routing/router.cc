@@ -533,6 +533,33 @@ void Router::Unplace(Contact* contact) {
 }
 
 absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
+  return Admit(spec, next_contact_, /*restoring=*/false);
+}
+
+absl::Status Router::Restore(uint64_t id, const ContactSpec& spec) {
+  if (id == 0) return absl::InvalidArgumentError("contact: id 0 is not a contact");
+  if (contacts_.contains(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("contact: ", id, " is already in the router"));
+  }
+  if (!spec.enqueue_time) return absl::InvalidArgumentError("enqueue_time: required to restore");
+  auto admitted = Admit(spec, id, /*restoring=*/true);
+  return admitted.ok() ? absl::OkStatus() : admitted.status();
+}
+
+absl::StatusOr<ContactSpec> Router::WaitingRecord(uint64_t id) const {
+  auto it = contacts_.find(id);
+  if (it == contacts_.end() || (it->second->state != ContactState::kWaiting &&
+                                it->second->state != ContactState::kOffered)) {
+    return absl::NotFoundError(absl::StrCat("contact: ", id, " is not waiting"));
+  }
+  const Contact& contact = *it->second;
+  ContactSpec spec = contact.spec;
+  spec.queue = queues_[contact.queue]->config.name;
+  spec.enqueue_time = contact.enqueue_time;
+  return spec;
+}
+
+absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, bool restoring) {
   auto queue_it = queue_index_.find(spec.queue);
   if (queue_it == queue_index_.end()) {
     return absl::NotFoundError(absl::StrCat("queue: '", spec.queue.substr(0, 100), "' not found"));
@@ -542,7 +569,7 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
     return absl::InvalidArgumentError(absl::StrCat("channel: queue '", spec.queue, "' does not take ",
                                                    ChannelName(spec.channel), "s"));
   }
-  if (static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+  if (!restoring && static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
     return absl::ResourceExhaustedError(
         absl::StrCat("queue: '", spec.queue, "' is full (", queue.config.max_length, " waiting)"));
   }
@@ -550,15 +577,19 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
   std::optional<uint32_t> preferred;
   if (!spec.preferred_agent.empty()) {
     auto agent = FindAgent(spec.preferred_agent);
-    if (!agent.ok()) {
+    if (!agent.ok() && restoring) {
+      // The agent was removed while the desk was down: route normally.
+    } else if (!agent.ok()) {
       return absl::NotFoundError(
           absl::StrCat("preferred_agent: '", spec.preferred_agent.substr(0, 100), "' not found"));
+    } else {
+      preferred = (*agent)->index;
     }
-    preferred = (*agent)->index;
   }
 
   auto contact = std::make_unique<Contact>();
-  contact->id = next_contact_++;
+  contact->id = id;
+  next_contact_ = std::max(next_contact_, id + 1);
   contact->spec = spec;
   contact->queue = queue.index;
   contact->enqueue_time = spec.enqueue_time.value_or(Now());
@@ -570,7 +601,7 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
   Contact* raw = contact.get();
   contacts_[raw->id] = std::move(contact);
 
-  if (preferred && queue.config.preferred_agent_window > absl::ZeroDuration()) {
+  if (!restoring && preferred && queue.config.preferred_agent_window > absl::ZeroDuration()) {
     const Agent& agent = *agents_[*preferred];
     const bool working = agent.state == AgentState::kBusy || agent.state == AgentState::kWrapUp ||
                          agent.state == AgentState::kReserved;
@@ -588,6 +619,7 @@ absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
              raw->overflow_generation);
   }
   Place(raw);
+  if (!restoring) events_.push_back(ContactQueued{raw->id});
   MatchContact(raw);
   return raw->id;
 }
@@ -792,6 +824,7 @@ absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t 
   offer.accepted = Accepted{contact.id, Now() - contact.enqueue_time};
   ForgetOldOffers();
   ++contact.overflow_generation;  // no overflow once answered
+  events_.push_back(ContactLeft{contact.id, /*answered=*/true});
   SetState(&a, AgentState::kBusy, "");
   Refresh(&a);
   MatchAgent(&a);  // may take another ticket
@@ -1027,6 +1060,7 @@ absl::Status Router::Abandon(uint64_t contact_id) {
   } else {
     Unplace(&contact);
   }
+  events_.push_back(ContactLeft{contact_id, /*answered=*/false});
   contacts_.erase(contact_id);
   return absl::OkStatus();
 }
@@ -1132,7 +1166,7 @@ absl::StatusOr<AgentView> Router::GetAgent(const std::string& name) const {
   const Agent& a = **agent;
   AgentView view{a.config.name, a.state,          a.reason,        a.state_since,
                  a.active_calls, a.active_tickets, a.missed,       a.handled,
-                 a.pending_offer, {}};
+                 a.pending_offer, {},           a.requested_not_ready.value_or("")};
   for (uint32_t queue : a.queues) view.queues.push_back(queues_[queue]->config.name);
   return view;
 }
@@ -1163,6 +1197,15 @@ absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
   auto it = offers_.find(offer);
   if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer, " not found"));
   return it->second->trace;
+}
+
+absl::StatusOr<OfferMade> Router::PendingOffer(uint64_t offer) const {
+  auto it = offers_.find(offer);
+  if (it == offers_.end() || it->second->state != OfferState::kPending) {
+    return absl::NotFoundError(absl::StrCat("offer: ", offer, " is not pending"));
+  }
+  return OfferMade{it->second->id, it->second->contact, agents_[it->second->agent]->config.name,
+                   it->second->expires};
 }
 
 }  // namespace servicedesk::routing

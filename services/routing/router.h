@@ -10,6 +10,7 @@
 // Threading: not thread-safe; the desk loop owns it. Time comes from the injected Clock;
 // the owner calls RunDueTimers() at NextDeadline().
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -56,7 +57,17 @@ struct ContactOverflowed {
   std::string from_queue;
   std::string to_queue;
 };
-using RoutingEvent = std::variant<OfferMade, OfferEnded, AgentStateChanged, ContactOverflowed>;
+// A new contact waits (Enqueue, or the new contact of a transfer). Restore emits none.
+struct ContactQueued {
+  uint64_t contact = 0;
+};
+// A contact stopped waiting for good: answered (an offer accepted) or abandoned.
+struct ContactLeft {
+  uint64_t contact = 0;
+  bool answered = false;
+};
+using RoutingEvent = std::variant<OfferMade, OfferEnded, AgentStateChanged, ContactOverflowed,
+                                  ContactQueued, ContactLeft>;
 
 // One candidate the rule compared. Numbers only: a trace is recorded for every offer, so it
 // is kept cheap and described in words when someone asks for it (Describe).
@@ -93,6 +104,7 @@ struct AgentView {
   int64_t handled;
   std::optional<uint64_t> pending_offer;
   std::vector<std::string> queues;
+  std::string requested_reason;  // NOT_READY asked for while working, taken when it ends
 };
 
 struct ContactView {
@@ -147,6 +159,19 @@ class Router {
   // The contact left while waiting or being offered (the caller hung up).
   absl::Status Abandon(uint64_t contact);
 
+  // Persistence. What must be stored to bring a waiting (or offered) contact back after a
+  // restart: its spec with the queue it waits in now and its enqueue time. NOT_FOUND for a
+  // contact that is connected or gone.
+  absl::StatusOr<ContactSpec> WaitingRecord(uint64_t contact) const;
+  // Puts a stored contact back under its old id, in the place its enqueue time and
+  // priority give it, without the queue's length limit (it was admitted once) and without
+  // a preferred-agent reservation (every agent is logged out after a restart). Overflow
+  // that fell due while the desk was down happens at the next RunDueTimers.
+  absl::Status Restore(uint64_t contact, const ContactSpec& spec);
+  // Contact ids are never reused: the owner stores this and hands it back after a restart.
+  uint64_t next_contact_id() const { return next_contact_; }
+  void ReserveContactIds(uint64_t next) { next_contact_ = std::max(next_contact_, next); }
+
   // Fires the timers due at the clock's now: offer timeouts, wrap-up ends, overflows,
   // preferred-agent windows.
   void RunDueTimers();
@@ -159,6 +184,8 @@ class Router {
   // Waiting contacts of a queue, best first.
   absl::StatusOr<std::vector<uint64_t>> Waiting(const std::string& queue) const;
   absl::StatusOr<DecisionTrace> Trace(uint64_t offer) const;
+  // A pending offer as it was made (to re-send it to an agent who reconnected).
+  absl::StatusOr<OfferMade> PendingOffer(uint64_t offer) const;
   // The current priority of a waiting contact (the documented function at now).
   double PriorityAt(uint64_t contact, absl::Time at) const;
 
@@ -214,6 +241,8 @@ class Router {
   void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);
   void Overflow(Contact* contact);
   void ForgetOldOffers();
+  // The checks shared by Enqueue and Restore, then admission under `id`.
+  absl::StatusOr<uint64_t> Admit(const ContactSpec& spec, uint64_t id, bool restoring);
   absl::StatusOr<uint64_t> Transfer(const std::string& agent, uint64_t contact,
                                     const std::string& queue, const std::string& to_agent);
   void AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation);

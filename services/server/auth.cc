@@ -71,6 +71,26 @@ const AccessPolicy& AccessPolicy::Default() {
     }
     p->rules_[customers + "ImportCustomers"] = {Role::kAdmin};
     p->rules_["/servicedesk.v1.DiagnosticsService/Ping"] = everyone;
+    // Routing. Agents act for themselves (ActingAgent); supervisors and admins for anyone.
+    const std::string agents = "/servicedesk.v1.AgentService/";
+    for (const char* method : {"Connect", "SetState", "GetAgentStatus", "AcceptOffer", "RejectOffer",
+                               "EndContact", "CompleteWrapUp", "Transfer", "GetRoutingTrace"}) {
+      p->rules_[agents + method] = desk;
+    }
+    const std::string contacts = "/servicedesk.v1.ContactService/";
+    for (const char* method : {"EnqueueContact", "AbandonContact"}) {
+      p->rules_[contacts + method] = {Role::kCti, Role::kSupervisor, Role::kAdmin};
+    }
+    p->rules_[contacts + "ListWaitingContacts"] = {Role::kSupervisor, Role::kAdmin};
+    const std::string admin = "/servicedesk.v1.RoutingAdminService/";
+    for (const char* kind : {"Skill", "ReasonCode", "Queue", "Agent"}) {
+      p->rules_[admin + "Create" + kind] = {Role::kAdmin};
+      p->rules_[admin + "Update" + kind] = {Role::kAdmin};
+    }
+    // The console lists reason codes and queues for the agent to choose from.
+    for (const char* list : {"ListSkills", "ListReasonCodes", "ListQueues", "ListAgents"}) {
+      p->rules_[admin + list] = desk;
+    }
     return p;
   }();
   return *policy;

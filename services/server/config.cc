@@ -1,6 +1,8 @@
 #include "services/server/config.h"
 
+#include <cmath>
 #include <set>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -31,8 +33,27 @@ absl::Status Read(const toml::table& table, std::string_view section, std::strin
       *out = *value;
       return absl::OkStatus();
     }
+  } else if constexpr (std::is_floating_point_v<T>) {
+    // Integers are accepted too ("80" for "80.0").
+    if (node->is_integer() || node->is_floating_point()) {
+      *out = static_cast<T>(*node->value<double>());
+      return absl::OkStatus();
+    }
   } else {
-    if (auto value = node->value<int64_t>()) {
+    if (node->is_integer()) {
+      const int64_t value = *node->value_exact<int64_t>();
+      if (!std::in_range<T>(value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(std::string(section), ".", std::string(key), ": out of range"));
+      }
+      *out = static_cast<T>(value);
+      return absl::OkStatus();
+    }
+    if (auto value = node->value<int64_t>()) {  // a float without fraction, e.g. 5.0
+      if (!std::in_range<T>(*value)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(std::string(section), ".", std::string(key), ": out of range"));
+      }
       *out = static_cast<T>(*value);
       return absl::OkStatus();
     }
@@ -49,6 +70,259 @@ absl::Status CheckKeys(const toml::table& table, std::string_view section,
   return absl::OkStatus();
 }
 
+// "<section>.<key>" in seconds (integer or float) into the Duration field of `message`
+// that `mutable_field` gives. Absent: the field stays unset, which means "the server's
+// default".
+template <typename Proto>
+absl::Status ReadSeconds(const toml::table& table, std::string_view section,
+                         std::string_view key, Proto* message,
+                         google::protobuf::Duration* (Proto::*mutable_field)()) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  const std::string name = absl::StrCat(std::string(section), ".", std::string(key));
+  if (!node->is_integer() && !node->is_floating_point()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": wrong type"));
+  }
+  if (node->is_integer()) {
+    const int64_t seconds = *node->value_exact<int64_t>();
+    // The range of google.protobuf.Duration (about 10,000 years).
+    if (seconds < -315'576'000'000 || seconds > 315'576'000'000) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": out of range"));
+    }
+    google::protobuf::Duration* out = (message->*mutable_field)();
+    out->set_seconds(seconds);
+    out->set_nanos(0);
+    return absl::OkStatus();
+  }
+  const double value = *node->value<double>();
+  if (!std::isfinite(value) || std::fabs(value) > 315'576'000'000.0) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": out of range"));
+  }
+  // Seconds and nanos carry the same sign, as Duration requires.
+  int64_t seconds = static_cast<int64_t>(std::trunc(value));
+  int64_t nanos = std::llround((value - static_cast<double>(seconds)) * 1e9);
+  if (nanos >= 1'000'000'000) {
+    ++seconds;
+    nanos -= 1'000'000'000;
+  } else if (nanos <= -1'000'000'000) {
+    --seconds;
+    nanos += 1'000'000'000;
+  }
+  google::protobuf::Duration* out = (message->*mutable_field)();
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(nanos));
+  return absl::OkStatus();
+}
+
+// The array of tables `<section>.<key>`, each entry handed to `read` with its dotted name
+// ("routing.queues[2]"). Absent: nothing.
+template <typename Fn>
+absl::Status ForEachTable(const toml::table& table, std::string_view section,
+                          std::string_view key, Fn read) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  const std::string name = absl::StrCat(std::string(section), ".", std::string(key));
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": must be an array of tables"));
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string field = absl::StrCat(name, "[", i, "]");
+    const toml::table* entry = array->get(i)->as_table();
+    if (entry == nullptr) return absl::InvalidArgumentError(absl::StrCat(field, ": must be a table"));
+    if (auto s = read(*entry, field); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// The required resource name of a [[routing.*]] entry.
+absl::Status ReadName(const toml::table& table, std::string_view field, std::string* out) {
+  if (auto s = Read(table, field, "name", out); !s.ok()) return s;
+  if (out->empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), ".name: required"));
+  return absl::OkStatus();
+}
+
+// skills = [ { skill = "skills/x", <level_key> = n }, ... ]; level_key is "min_proficiency"
+// for queues and "proficiency" for agents (both land in min_proficiency).
+absl::Status ReadSkills(const toml::table& table, std::string_view section, std::string_view key,
+                        std::string_view level_key,
+                        google::protobuf::RepeatedPtrField<v1::SkillRequirement>* out) {
+  return ForEachTable(table, section, key, [&](const toml::table& entry, const std::string& field) {
+    if (auto s = CheckKeys(entry, field, {"skill", level_key}); !s.ok()) return s;
+    v1::SkillRequirement requirement;
+    std::string skill;
+    int32_t level = 0;
+    if (auto s = Read(entry, field, "skill", &skill); !s.ok()) return s;
+    if (skill.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ".skill: required"));
+    if (auto s = Read(entry, field, level_key, &level); !s.ok()) return s;
+    requirement.set_skill(std::move(skill));
+    requirement.set_min_proficiency(level);
+    *out->Add() = std::move(requirement);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ReadChannels(const toml::table& table, std::string_view section,
+                          google::protobuf::RepeatedField<int>* out) {
+  const toml::node* node = table.get("channels");
+  if (node == nullptr) return absl::OkStatus();
+  const std::string name = absl::StrCat(std::string(section), ".channels");
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": must be an array of strings"));
+  }
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string field = absl::StrCat(name, "[", i, "]");
+    auto word = array->get(i)->value_exact<std::string>();
+    if (!word) return absl::InvalidArgumentError(absl::StrCat(field, ": wrong type"));
+    v1::ContactChannel channel;
+    if (*word == "call") {
+      channel = v1::CONTACT_CHANNEL_CALL;
+    } else if (*word == "ticket") {
+      channel = v1::CONTACT_CHANNEL_TICKET;
+    } else if (*word == "callback") {
+      channel = v1::CONTACT_CHANNEL_CALLBACK;
+    } else if (*word == "outbound") {
+      channel = v1::CONTACT_CHANNEL_OUTBOUND;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": '", *word, "' is not call, ticket, callback or outbound"));
+    }
+    out->Add(channel);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadStrategy(const toml::table& table, std::string_view section, v1::Queue* queue) {
+  if (table.get("strategy") == nullptr) return absl::OkStatus();
+  std::string word;
+  if (auto s = Read(table, section, "strategy", &word); !s.ok()) return s;
+  static const std::pair<std::string_view, v1::RoutingStrategy> kStrategies[] = {
+      {"longest_idle", v1::ROUTING_STRATEGY_LONGEST_IDLE},
+      {"most_skilled", v1::ROUTING_STRATEGY_MOST_SKILLED},
+      {"fewest_contacts", v1::ROUTING_STRATEGY_FEWEST_CONTACTS},
+      {"least_talk_time", v1::ROUTING_STRATEGY_LEAST_TALK_TIME},
+      {"round_robin", v1::ROUTING_STRATEGY_ROUND_ROBIN},
+      {"random", v1::ROUTING_STRATEGY_RANDOM},
+  };
+  for (const auto& [name, strategy] : kStrategies) {
+    if (word == name) {
+      queue->set_strategy(strategy);
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      std::string(section), ".strategy: '", word,
+      "' is not longest_idle, most_skilled, fewest_contacts, least_talk_time, round_robin or random"));
+}
+
+absl::Status ReadQueue(const toml::table& t, const std::string& field, v1::Queue* queue) {
+  if (auto s = CheckKeys(t, field,
+                         {"name", "display_name", "channels", "skills", "base_priority",
+                          "sl_threshold_seconds", "sl_goal_percent", "wrap_up_seconds",
+                          "offer_timeout_seconds", "max_wait_seconds", "overflow_queue",
+                          "widened_skills", "max_length", "strategy",
+                          "preferred_agent_window_seconds"});
+      !s.ok()) {
+    return s;
+  }
+  const auto seconds = [&](std::string_view key, auto mutable_field) {
+    return ReadSeconds(t, field, key, queue, mutable_field);
+  };
+  std::string name, display_name, overflow_queue;
+  int32_t base_priority = 0, max_length = 0;
+  double sl_goal_percent = 0;
+  if (auto s = ReadName(t, field, &name); !s.ok()) return s;
+  if (auto s = Read(t, field, "display_name", &display_name); !s.ok()) return s;
+  if (auto s = ReadChannels(t, field, queue->mutable_channels()); !s.ok()) return s;
+  if (auto s = ReadSkills(t, field, "skills", "min_proficiency", queue->mutable_skills()); !s.ok()) return s;
+  if (auto s = Read(t, field, "base_priority", &base_priority); !s.ok()) return s;
+  if (auto s = seconds("sl_threshold_seconds", &v1::Queue::mutable_sl_threshold); !s.ok()) return s;
+  if (auto s = Read(t, field, "sl_goal_percent", &sl_goal_percent); !s.ok()) return s;
+  if (auto s = seconds("wrap_up_seconds", &v1::Queue::mutable_wrap_up); !s.ok()) return s;
+  if (auto s = seconds("offer_timeout_seconds", &v1::Queue::mutable_offer_timeout); !s.ok()) return s;
+  if (auto s = seconds("max_wait_seconds", &v1::Queue::mutable_max_wait); !s.ok()) return s;
+  if (auto s = Read(t, field, "overflow_queue", &overflow_queue); !s.ok()) return s;
+  if (auto s = ReadSkills(t, field, "widened_skills", "min_proficiency", queue->mutable_widened_skills());
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, field, "max_length", &max_length); !s.ok()) return s;
+  if (auto s = ReadStrategy(t, field, queue); !s.ok()) return s;
+  if (auto s = seconds("preferred_agent_window_seconds", &v1::Queue::mutable_preferred_agent_window);
+      !s.ok()) {
+    return s;
+  }
+  queue->set_name(std::move(name));
+  queue->set_display_name(std::move(display_name));
+  queue->set_base_priority(base_priority);
+  queue->set_sl_goal_percent(sl_goal_percent);
+  queue->set_overflow_queue(std::move(overflow_queue));
+  queue->set_max_length(max_length);
+  return absl::OkStatus();
+}
+
+// [[routing.skills]] and [[routing.reason_codes]]: a name and a description.
+template <typename Proto>
+absl::Status ReadNamed(const toml::table& t, const std::string& field, Proto* out) {
+  if (auto s = CheckKeys(t, field, {"name", "description"}); !s.ok()) return s;
+  std::string name, description;
+  if (auto s = ReadName(t, field, &name); !s.ok()) return s;
+  if (auto s = Read(t, field, "description", &description); !s.ok()) return s;
+  out->set_name(std::move(name));
+  out->set_description(std::move(description));
+  return absl::OkStatus();
+}
+
+absl::Status ReadAgent(const toml::table& t, const std::string& field, v1::Agent* agent) {
+  if (auto s = CheckKeys(t, field, {"name", "display_name", "team", "skills", "max_tickets"}); !s.ok()) {
+    return s;
+  }
+  std::string name, display_name, team;
+  int32_t max_tickets = 0;
+  if (auto s = ReadName(t, field, &name); !s.ok()) return s;
+  if (auto s = Read(t, field, "display_name", &display_name); !s.ok()) return s;
+  if (auto s = Read(t, field, "team", &team); !s.ok()) return s;
+  if (auto s = ReadSkills(t, field, "skills", "proficiency", agent->mutable_skills()); !s.ok()) return s;
+  if (auto s = Read(t, field, "max_tickets", &max_tickets); !s.ok()) return s;
+  agent->set_name(std::move(name));
+  agent->set_display_name(std::move(display_name));
+  agent->set_team(std::move(team));
+  agent->set_max_tickets(max_tickets);
+  return absl::OkStatus();
+}
+
+// Appends each entry of the array of tables routing.<key>, read by `read`, to `out`.
+template <typename Proto, typename Fn>
+absl::Status ReadAll(const toml::table& routing, std::string_view key, Fn read,
+                     std::vector<Proto>* out) {
+  return ForEachTable(routing, "routing", key,
+                      [&](const toml::table& entry, const std::string& field) {
+                        Proto proto;
+                        absl::Status status = read(entry, field, &proto);
+                        if (status.ok()) out->push_back(std::move(proto));
+                        return status;
+                      });
+}
+
+absl::Status ReadRouting(const toml::table& t, Config* config) {
+  if (auto s = CheckKeys(t, "routing",
+                         {"session_grace_seconds", "offer_reminder_seconds", "skills",
+                          "reason_codes", "queues", "agents"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, "routing", "session_grace_seconds", &config->session_grace_seconds); !s.ok()) return s;
+  if (auto s = Read(t, "routing", "offer_reminder_seconds", &config->offer_reminder_seconds); !s.ok()) return s;
+  RoutingDefinitions& routing = config->routing;
+  if (auto s = ReadAll(t, "skills", ReadNamed<v1::Skill>, &routing.skills); !s.ok()) return s;
+  if (auto s = ReadAll(t, "reason_codes", ReadNamed<v1::ReasonCode>, &routing.reason_codes); !s.ok()) {
+    return s;
+  }
+  if (auto s = ReadAll(t, "queues", ReadQueue, &routing.queues); !s.ok()) return s;
+  return ReadAll(t, "agents", ReadAgent, &routing.agents);
+}
+
 }  // namespace
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
@@ -60,13 +334,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "demo"}); !s.ok()) {
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "demo"});
+      !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -91,6 +366,9 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
     if (auto s = CheckKeys(*t, "log", {"level", "format"}); !s.ok()) return s;
     if (auto s = Read(*t, "log", "level", &config->log_level); !s.ok()) return s;
     if (auto s = Read(*t, "log", "format", &config->log_format); !s.ok()) return s;
+  }
+  if (const auto* t = section("routing")) {
+    if (auto s = ReadRouting(*t, config); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -152,6 +430,12 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (config.log_format != "text" && config.log_format != "json") {
     return absl::InvalidArgumentError("log.format: must be text or json");
+  }
+  if (config.session_grace_seconds < 0 || config.session_grace_seconds > 3600) {
+    return absl::InvalidArgumentError("routing.session_grace_seconds: must be 0 to 3600");
+  }
+  if (config.offer_reminder_seconds < 0 || config.offer_reminder_seconds > 600) {
+    return absl::InvalidArgumentError("routing.offer_reminder_seconds: must be 0 to 600");
   }
   if (config.demo_customers < 0 || config.demo_customers > 10'000'000) {
     return absl::InvalidArgumentError("demo.customers: must be 0 to 10000000");

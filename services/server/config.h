@@ -9,8 +9,18 @@
 
 #include "absl/status/statusor.h"
 #include "services/server/auth.h"
+#include "servicedesk/v1/routing.pb.h"
 
 namespace servicedesk::server {
+
+// Definitions of routing applied at every start (what the file names wins over what an
+// admin changed through the API since; what it does not name is kept).
+struct RoutingDefinitions {
+  std::vector<v1::Skill> skills;              // [[routing.skills]]
+  std::vector<v1::ReasonCode> reason_codes;   // [[routing.reason_codes]]
+  std::vector<v1::Queue> queues;              // [[routing.queues]], in file order
+  std::vector<v1::Agent> agents;              // [[routing.agents]]
+};
 
 struct Config {
   // [server]
@@ -29,6 +39,12 @@ struct Config {
   // [log]
   std::string log_level = "info";  // trace, debug, info, warn, error
   std::string log_format = "text";  // text or json
+  // [routing]
+  // A session whose stream ended (closed, or keep-alive lost) logs its agent out after this.
+  int session_grace_seconds = 30;
+  // An agent is reminded of a ringing offer this long before it times out (0: never).
+  int offer_reminder_seconds = 5;
+  RoutingDefinitions routing;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;

@@ -3,36 +3,11 @@
 #include "absl/strings/str_cat.h"
 #include "services/server/grpc_status.h"
 #include "services/server/logging.h"
+#include "services/server/unary_call.h"
 
 namespace servicedesk::server {
 
 namespace {
-
-template <typename T>
-absl::Status Assign(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return result.status();
-  *response = std::move(*result);
-  return absl::OkStatus();
-}
-
-// Errors of the desk itself are logged; refusals of bad input are the client's business.
-void LogIfInternal(const absl::Status& status, absl::string_view method, const Caller& caller) {
-  if (status.ok()) return;
-  switch (status.code()) {
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kDataLoss:
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kUnknown:
-      LogEvent(spdlog::level::err, "rpc.failed",
-               {{"method", std::string(method)},
-                {"principal", caller.principal},
-                {"request_id", caller.request_id},
-                {"error", std::string(status.message())}});
-      break;
-    default:
-      break;
-  }
-}
 
 constexpr int kMaxReportedImportErrors = 1000;
 
@@ -96,29 +71,13 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRe
 template <typename Fn>
 grpc::ServerUnaryReactor* CustomerServiceImpl::Answer(grpc::CallbackServerContext* context,
                                                       Fn&& fn) {
-  auto* reactor = context->DefaultReactor();
-  auto caller = gate_->CallerOf(context);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  reactor->Finish(ToGrpcStatus(fn(*caller)));
-  return reactor;
+  return AnswerHere(gate_, context, std::forward<Fn>(fn));
 }
 
 template <typename Fn>
 grpc::ServerUnaryReactor* CustomerServiceImpl::Mutate(grpc::CallbackServerContext* context,
                                                       Fn&& fn) {
-  auto* reactor = context->DefaultReactor();
-  auto caller = gate_->CallerOf(context);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  loop_->Post([reactor, fn = std::forward<Fn>(fn), caller = *std::move(caller)]() mutable {
-    reactor->Finish(ToGrpcStatus(fn(caller)));
-  });
-  return reactor;
+  return AnswerOnLoop(gate_, loop_, context, std::forward<Fn>(fn));
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(

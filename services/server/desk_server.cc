@@ -42,11 +42,27 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
     if (auto s = desk->LoadDemoData(); !s.ok()) return s;
   }
 
+  desk->routing_ = std::make_unique<RoutingDesk>(config, desk->clock_, desk->loop_.get(),
+                                                desk->database_.get(), desk->writer_.get(),
+                                                desk->customer_store_.get(),
+                                                desk->customer_queries_.get());
+  {
+    std::promise<absl::Status> started;
+    desk->loop_->Post([&] { started.set_value(desk->routing_->Start()); });
+    if (auto s = started.get_future().get(); !s.ok()) return s;
+  }
+
   desk->gate_ = std::make_unique<CallGate>(config.auth_enabled, config.tokens);
   desk->customer_service_ = std::make_unique<CustomerServiceImpl>(
       desk->gate_.get(), desk->loop_.get(), desk->customer_commands_.get(),
       desk->customer_queries_.get());
   desk->diagnostics_service_ = std::make_unique<DiagnosticsServiceImpl>(desk->gate_.get());
+  desk->agent_service_ = std::make_unique<AgentServiceImpl>(desk->gate_.get(), desk->loop_.get(),
+                                                            desk->routing_.get());
+  desk->contact_service_ = std::make_unique<ContactServiceImpl>(
+      desk->gate_.get(), desk->loop_.get(), desk->routing_.get());
+  desk->routing_admin_service_ = std::make_unique<RoutingAdminServiceImpl>(
+      desk->gate_.get(), desk->loop_.get(), desk->routing_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -54,6 +70,15 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &desk->port_);
   builder.RegisterService(desk->customer_service_.get());
   builder.RegisterService(desk->diagnostics_service_.get());
+  builder.RegisterService(desk->agent_service_.get());
+  builder.RegisterService(desk->contact_service_.get());
+  builder.RegisterService(desk->routing_admin_service_.get());
+  // Agent sessions are long streams: keep-alive pings find a vanished console within
+  // half a minute, and its session then ends (and the grace period starts).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<AuthInterceptorFactory>(desk->gate_.get()));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -103,11 +128,21 @@ void DeskServer::Shutdown() {
   shut_down_ = true;
   if (!server_) {
     // Start failed part way: close what was opened, quietly (the caller reports the error).
+    if (routing_ && loop_) loop_->Post([this] { routing_->Stop(); });
     if (loop_) loop_->Stop();
     return;
   }
   LogEvent(spdlog::level::info, "server.stopping");
   server_->GetHealthCheckService()->SetServingStatus(false);
+  if (routing_ && loop_) {
+    // Streams end first, so that the server's shutdown need not wait for them.
+    std::promise<void> closed;
+    loop_->Post([&] {
+      routing_->Stop();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
   server_->Shutdown(std::chrono::system_clock::now() +
                     std::chrono::seconds(config_.shutdown_grace_seconds));
   server_->Wait();

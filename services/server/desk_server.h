@@ -8,6 +8,7 @@
 // Shutdown order: NOT_SERVING, stop gRPC (in-flight calls finish or are cancelled
 // after the grace period), drain the desk loop, flush RocksDB.
 
+#include <future>
 #include <memory>
 
 #include <grpcpp/grpcpp.h>
@@ -22,6 +23,8 @@
 #include "services/server/config.h"
 #include "services/server/customer_service.h"
 #include "services/server/diagnostics_service.h"
+#include "services/server/routing_desk.h"
+#include "services/server/routing_services.h"
 #include "storage/customer_store.h"
 #include "storage/database.h"
 #include "storage/event_writer.h"
@@ -39,6 +42,14 @@ class DeskServer {
   // Idempotent.
   void Shutdown();
   storage::Database* database() const { return database_.get(); }
+  // Runs `fn(RoutingDesk&)` on the desk loop and waits for it (tests).
+  template <typename Fn>
+  auto OnRoutingDesk(Fn&& fn) {
+    std::packaged_task<decltype(fn(*routing_))()> task([&] { return fn(*routing_); });
+    auto result = task.get_future();
+    loop_->Post([&task] { task(); });
+    return result.get();
+  }
 
  private:
   DeskServer() = default;
@@ -57,6 +68,10 @@ class DeskServer {
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<CustomerServiceImpl> customer_service_;
   std::unique_ptr<DiagnosticsServiceImpl> diagnostics_service_;
+  std::unique_ptr<RoutingDesk> routing_;
+  std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<ContactServiceImpl> contact_service_;
+  std::unique_ptr<RoutingAdminServiceImpl> routing_admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

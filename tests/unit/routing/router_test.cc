@@ -630,5 +630,74 @@ TEST_F(RouterTest, RefusedTransferLeavesTheCallConnected) {
   EXPECT_EQ(router_.GetAgent("a1")->active_calls, 1);
 }
 
+TEST_F(RouterTest, WaitingRecordsRestoreTheSameOrderUnderTheSameIds) {
+  QueueConfig overflow = Queue("overflow");
+  AddQueue(overflow);
+  QueueConfig main = Queue("main");
+  main.max_wait = absl::Seconds(60);
+  main.overflow_queue = "overflow";
+  AddQueue(main);
+  const uint64_t a = Enqueue("main", Tier::kOrdinary);
+  Advance(absl::Seconds(1));
+  const uint64_t b = Enqueue("main", Tier::kKeyImportant);
+  Advance(absl::Seconds(1));
+  const uint64_t c = Enqueue("main", Tier::kSmall);
+  std::vector<std::pair<uint64_t, ContactSpec>> stored;
+  for (uint64_t id : {a, b, c}) stored.emplace_back(id, *router_.WaitingRecord(id));
+  const auto order = *router_.Waiting("main");
+  EXPECT_THAT(order, ElementsAre(b, a, c));
+
+  // A new process: the same configuration, then the stored contacts, 30 s later.
+  Router restored(&clock_, Policy());
+  ASSERT_TRUE(restored.UpsertQueue(overflow).ok());
+  ASSERT_TRUE(restored.UpsertQueue(main).ok());
+  clock_.Advance(absl::Seconds(30));
+  for (auto it = stored.rbegin(); it != stored.rend(); ++it) {  // any order of restoring
+    ASSERT_TRUE(restored.Restore(it->first, it->second).ok());
+  }
+  EXPECT_EQ(*restored.Waiting("main"), order);
+  EXPECT_EQ(restored.GetContact(a)->enqueue_time, router_.GetContact(a)->enqueue_time);
+  EXPECT_TRUE(restored.TakeEvents().empty());  // restoring is not news
+  EXPECT_EQ(restored.Restore(a, stored[0].second).code(), absl::StatusCode::kAlreadyExists);
+  // New ids continue after the restored ones; the overflow deadline still counts from the
+  // original enqueue time: a and b have waited 60 s or more by now, c 59 s.
+  clock_.Advance(absl::Seconds(29));
+  restored.RunDueTimers();
+  EXPECT_THAT(*restored.Waiting("overflow"), ElementsAre(b, a));
+  EXPECT_THAT(*restored.Waiting("main"), ElementsAre(c));
+  auto fresh = restored.Enqueue(stored[2].second);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(*fresh, c + 1);
+}
+
+TEST_F(RouterTest, QueuedAndLeftEventsTellWhatToPersist) {
+  AddQueue(Queue("q"));
+  const uint64_t gone = Enqueue("q");
+  const uint64_t answered = Enqueue("q");
+  ASSERT_TRUE(router_.Abandon(gone).ok());
+  AddReadyAgent("a1");
+  const auto events = router_.TakeEvents();
+  std::vector<std::string> seen;
+  uint64_t offer = 0;
+  for (const auto& event : events) {
+    if (const auto* q = std::get_if<ContactQueued>(&event)) seen.push_back("queued " + std::to_string(q->contact));
+    if (const auto* l = std::get_if<ContactLeft>(&event)) {
+      seen.push_back((l->answered ? "answered " : "abandoned ") + std::to_string(l->contact));
+    }
+    if (const auto* o = std::get_if<OfferMade>(&event)) offer = o->offer;
+  }
+  ASSERT_NE(offer, 0u);
+  ASSERT_TRUE(router_.Accept("a1", offer).ok());
+  for (const auto& event : router_.TakeEvents()) {
+    if (const auto* l = std::get_if<ContactLeft>(&event)) {
+      seen.push_back((l->answered ? "answered " : "abandoned ") + std::to_string(l->contact));
+    }
+  }
+  EXPECT_THAT(seen, ElementsAre("queued " + std::to_string(gone), "queued " + std::to_string(answered),
+                                "abandoned " + std::to_string(gone), "answered " + std::to_string(answered)));
+  // A connected contact has no waiting record: it is not restored after a restart.
+  EXPECT_EQ(router_.WaitingRecord(answered).status().code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace servicedesk::routing

@@ -2,6 +2,7 @@
 
 #include "servicedesk/v1/customer.pb.h"
 #include "servicedesk/v1/diagnostics.pb.h"
+#include "servicedesk/v1/routing.pb.h"
 
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
@@ -78,7 +79,8 @@ TEST(CallGateDisabledTest, CallWithoutAVerdictIsRefused) {
 TEST(AccessPolicyTest, EveryDeskMethodHasARule) {
   const auto& policy = AccessPolicy::Default();
   int methods = 0;
-  for (const auto* file : {v1::Customer::descriptor()->file(), v1::PingRequest::descriptor()->file()}) {
+  for (const auto* file : {v1::Customer::descriptor()->file(), v1::PingRequest::descriptor()->file(),
+                           v1::Queue::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const auto* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -88,7 +90,20 @@ TEST(AccessPolicyTest, EveryDeskMethodHasARule) {
       }
     }
   }
-  EXPECT_GE(methods, 10);
+  EXPECT_GE(methods, 34);
+}
+
+TEST(AccessPolicyTest, RoutingAdministrationIsTheAdminsAndSessionsTheDesks) {
+  const auto& policy = AccessPolicy::Default();
+  const std::string admin = "/servicedesk.v1.RoutingAdminService/";
+  EXPECT_TRUE(policy.Allows(admin + "CreateQueue", Role::kAdmin));
+  EXPECT_FALSE(policy.Allows(admin + "CreateQueue", Role::kSupervisor));
+  EXPECT_FALSE(policy.Allows(admin + "UpdateAgent", Role::kAgent));
+  EXPECT_TRUE(policy.Allows(admin + "ListReasonCodes", Role::kAgent));
+  EXPECT_TRUE(policy.Allows("/servicedesk.v1.AgentService/Connect", Role::kAgent));
+  EXPECT_FALSE(policy.Allows("/servicedesk.v1.AgentService/Connect", Role::kCti));
+  EXPECT_TRUE(policy.Allows("/servicedesk.v1.ContactService/EnqueueContact", Role::kCti));
+  EXPECT_FALSE(policy.Allows("/servicedesk.v1.ContactService/EnqueueContact", Role::kAgent));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "services/server/config.h"
 
 #include <fstream>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -34,6 +35,12 @@ TEST(ConfigTest, TheDocumentedSampleLoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.log_format, defaults.log_format);
   EXPECT_EQ(loaded.demo_customers, defaults.demo_customers);
   EXPECT_EQ(loaded.shutdown_grace_seconds, defaults.shutdown_grace_seconds);
+  EXPECT_EQ(loaded.session_grace_seconds, defaults.session_grace_seconds);
+  EXPECT_EQ(loaded.offer_reminder_seconds, defaults.offer_reminder_seconds);
+  EXPECT_TRUE(loaded.routing.skills.empty());
+  EXPECT_TRUE(loaded.routing.reason_codes.empty());
+  EXPECT_TRUE(loaded.routing.queues.empty());
+  EXPECT_TRUE(loaded.routing.agents.empty());
 }
 
 TEST(ConfigTest, ReadsTokens) {
@@ -73,6 +80,231 @@ TEST(ConfigTest, ErrorsNameTheKey) {
   }
 }
 
+TEST(ConfigTest, ReadsRoutingDefinitions) {
+  Config config;
+  auto status = LoadText(R"(
+[routing]
+session_grace_seconds = 60
+offer_reminder_seconds = 0
+
+[[routing.skills]]
+name = "skills/billing"
+description = "Invoices, payments and refunds"
+
+[[routing.skills]]
+name = "skills/tech"
+
+[[routing.reason_codes]]
+name = "reasonCodes/lunch"
+description = "Lunch break"
+
+[[routing.queues]]
+name = "queues/general"
+sl_goal_percent = 82.5
+
+[[routing.queues]]
+name = "queues/billing"
+display_name = "Billing"
+channels = ["call", "ticket", "callback", "outbound"]
+skills = [ { skill = "skills/billing", min_proficiency = 3 }, { skill = "skills/tech" } ]
+base_priority = -5
+sl_threshold_seconds = 20
+sl_goal_percent = 80
+wrap_up_seconds = 2.5
+offer_timeout_seconds = 15
+max_wait_seconds = 0
+overflow_queue = "queues/general"
+widened_skills = [ { skill = "skills/billing", min_proficiency = 1 } ]
+max_length = 1000
+strategy = "most_skilled"
+preferred_agent_window_seconds = 30
+
+[[routing.agents]]
+name = "agents/a-101"
+display_name = "Ada"
+team = "blue"
+skills = [ { skill = "skills/billing", proficiency = 7 }, { skill = "skills/tech", proficiency = 2 } ]
+max_tickets = 4
+
+[[routing.agents]]
+name = "agents/a-102"
+)", &config);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(config.session_grace_seconds, 60);
+  EXPECT_EQ(config.offer_reminder_seconds, 0);
+  const RoutingDefinitions& routing = config.routing;
+
+  ASSERT_EQ(routing.skills.size(), 2u);
+  EXPECT_EQ(routing.skills[0].name(), "skills/billing");
+  EXPECT_EQ(routing.skills[0].description(), "Invoices, payments and refunds");
+  EXPECT_EQ(routing.skills[1].name(), "skills/tech");
+  EXPECT_EQ(routing.skills[1].description(), "");
+  ASSERT_EQ(routing.reason_codes.size(), 1u);
+  EXPECT_EQ(routing.reason_codes[0].name(), "reasonCodes/lunch");
+  EXPECT_EQ(routing.reason_codes[0].description(), "Lunch break");
+
+  // In file order; what a queue leaves out stays unset (the server's defaults).
+  ASSERT_EQ(routing.queues.size(), 2u);
+  const v1::Queue& general = routing.queues[0];
+  EXPECT_EQ(general.name(), "queues/general");
+  EXPECT_TRUE(general.channels().empty());
+  EXPECT_FALSE(general.has_sl_threshold());
+  EXPECT_FALSE(general.has_wrap_up());
+  EXPECT_FALSE(general.has_offer_timeout());
+  EXPECT_FALSE(general.has_max_wait());
+  EXPECT_FALSE(general.has_preferred_agent_window());
+  EXPECT_EQ(general.strategy(), v1::ROUTING_STRATEGY_UNSPECIFIED);
+  EXPECT_DOUBLE_EQ(general.sl_goal_percent(), 82.5);
+
+  const v1::Queue& billing = routing.queues[1];
+  EXPECT_EQ(billing.name(), "queues/billing");
+  EXPECT_EQ(billing.display_name(), "Billing");
+  ASSERT_EQ(billing.channels_size(), 4);
+  EXPECT_EQ(billing.channels(0), v1::CONTACT_CHANNEL_CALL);
+  EXPECT_EQ(billing.channels(1), v1::CONTACT_CHANNEL_TICKET);
+  EXPECT_EQ(billing.channels(2), v1::CONTACT_CHANNEL_CALLBACK);
+  EXPECT_EQ(billing.channels(3), v1::CONTACT_CHANNEL_OUTBOUND);
+  ASSERT_EQ(billing.skills_size(), 2);
+  EXPECT_EQ(billing.skills(0).skill(), "skills/billing");
+  EXPECT_EQ(billing.skills(0).min_proficiency(), 3);
+  EXPECT_EQ(billing.skills(1).skill(), "skills/tech");
+  EXPECT_EQ(billing.skills(1).min_proficiency(), 0);
+  EXPECT_EQ(billing.base_priority(), -5);
+  ASSERT_TRUE(billing.has_sl_threshold());
+  EXPECT_EQ(billing.sl_threshold().seconds(), 20);
+  EXPECT_EQ(billing.sl_threshold().nanos(), 0);
+  EXPECT_DOUBLE_EQ(billing.sl_goal_percent(), 80.0);
+  ASSERT_TRUE(billing.has_wrap_up());
+  EXPECT_EQ(billing.wrap_up().seconds(), 2);
+  EXPECT_EQ(billing.wrap_up().nanos(), 500'000'000);
+  EXPECT_EQ(billing.offer_timeout().seconds(), 15);
+  ASSERT_TRUE(billing.has_max_wait());  // given, even as 0
+  EXPECT_EQ(billing.max_wait().seconds(), 0);
+  EXPECT_EQ(billing.overflow_queue(), "queues/general");
+  ASSERT_EQ(billing.widened_skills_size(), 1);
+  EXPECT_EQ(billing.widened_skills(0).skill(), "skills/billing");
+  EXPECT_EQ(billing.widened_skills(0).min_proficiency(), 1);
+  EXPECT_EQ(billing.max_length(), 1000);
+  EXPECT_EQ(billing.strategy(), v1::ROUTING_STRATEGY_MOST_SKILLED);
+  EXPECT_EQ(billing.preferred_agent_window().seconds(), 30);
+
+  ASSERT_EQ(routing.agents.size(), 2u);
+  const v1::Agent& ada = routing.agents[0];
+  EXPECT_EQ(ada.name(), "agents/a-101");
+  EXPECT_EQ(ada.display_name(), "Ada");
+  EXPECT_EQ(ada.team(), "blue");
+  ASSERT_EQ(ada.skills_size(), 2);
+  EXPECT_EQ(ada.skills(0).skill(), "skills/billing");
+  EXPECT_EQ(ada.skills(0).min_proficiency(), 7);
+  EXPECT_EQ(ada.skills(1).skill(), "skills/tech");
+  EXPECT_EQ(ada.skills(1).min_proficiency(), 2);
+  EXPECT_EQ(ada.max_tickets(), 4);
+  EXPECT_EQ(routing.agents[1].name(), "agents/a-102");
+  EXPECT_EQ(routing.agents[1].skills_size(), 0);
+  EXPECT_EQ(routing.agents[1].max_tickets(), 0);
+}
+
+TEST(ConfigTest, EveryStrategyWordIsRead) {
+  const std::pair<const char*, v1::RoutingStrategy> words[] = {
+      {"longest_idle", v1::ROUTING_STRATEGY_LONGEST_IDLE},
+      {"most_skilled", v1::ROUTING_STRATEGY_MOST_SKILLED},
+      {"fewest_contacts", v1::ROUTING_STRATEGY_FEWEST_CONTACTS},
+      {"least_talk_time", v1::ROUTING_STRATEGY_LEAST_TALK_TIME},
+      {"round_robin", v1::ROUTING_STRATEGY_ROUND_ROBIN},
+      {"random", v1::ROUTING_STRATEGY_RANDOM},
+  };
+  for (const auto& [word, strategy] : words) {
+    Config config;
+    auto status = LoadText(
+        std::string("[[routing.queues]]\nname = \"queues/q\"\nstrategy = \"") + word + "\"\n",
+        &config);
+    ASSERT_TRUE(status.ok()) << word << ": " << status;
+    ASSERT_EQ(config.routing.queues.size(), 1u);
+    EXPECT_EQ(config.routing.queues[0].strategy(), strategy) << word;
+  }
+}
+
+TEST(ConfigTest, RoutingErrorsNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* message_start;
+  } cases[] = {
+      {"[routing]\nsession_grace = 3\n", "routing.session_grace: unknown option"},
+      {"[routing]\noffer_reminder_seconds = \"5\"\n", "routing.offer_reminder_seconds: wrong type"},
+      {"[routing]\nqueues = 3\n", "routing.queues: must be an array of tables"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nofer_timeout_seconds = 15\n",
+       "routing.queues[0].ofer_timeout_seconds: unknown option"},
+      {"[[routing.queues]]\nname = \"queues/a\"\n[[routing.queues]]\nname = \"queues/b\"\n"
+       "[[routing.queues]]\nname = \"queues/c\"\noffer_timeout_seconds = \"15s\"\n",
+       "routing.queues[2].offer_timeout_seconds: wrong type"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nchannels = [\"call\", \"fax\"]\n",
+       "routing.queues[0].channels[1]: 'fax'"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nchannels = \"call\"\n",
+       "routing.queues[0].channels: must be an array"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nstrategy = \"fastest\"\n",
+       "routing.queues[0].strategy: 'fastest'"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nstrategy = 1\n",
+       "routing.queues[0].strategy: wrong type"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nsl_goal_percent = \"80%\"\n",
+       "routing.queues[0].sl_goal_percent: wrong type"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nmax_length = 10000000000\n",
+       "routing.queues[0].max_length: out of range"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nskills = [ { skill = \"skills/x\", level = 3 } ]\n",
+       "routing.queues[0].skills[0].level: unknown option"},
+      {"[[routing.queues]]\nname = \"queues/q\"\nwidened_skills = [ \"skills/x\" ]\n",
+       "routing.queues[0].widened_skills[0]: must be a table"},
+      {"[[routing.queues]]\ndisplay_name = \"No name\"\n", "routing.queues[0].name: required"},
+      {"[[routing.skills]]\ndescription = \"No name\"\n", "routing.skills[0].name: required"},
+      {"[[routing.reason_codes]]\nname = \"\"\n", "routing.reason_codes[0].name: required"},
+      {"[[routing.agents]]\nteam = \"blue\"\n", "routing.agents[0].name: required"},
+      {"[[routing.agents]]\nname = \"agents/a\"\n"
+       "skills = [ { skill = \"skills/x\", min_proficiency = 3 } ]\n",
+       "routing.agents[0].skills[0].min_proficiency: unknown option"},
+      {"[[routing.agents]]\nname = \"agents/a\"\nskills = [ { proficiency = 3 } ]\n",
+       "routing.agents[0].skills[0].skill: required"},
+  };
+  for (const auto& c : cases) {
+    Config config;
+    auto status = LoadText(c.text, &config);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_TRUE(absl::StartsWith(status.message(), c.message_start))
+        << c.text << "\n" << status.message();
+  }
+}
+
+TEST(ConfigTest, TheDemoConfigLoadsWithItsRouting) {
+  // deploy/demo.toml sits next to the documented sample.
+  std::string path = SERVICEDESK_SAMPLE_CONFIG;
+  path = path.substr(0, path.rfind('/') + 1) + "demo.toml";
+  Config config;
+  auto status = LoadConfigFile(path, &config);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  const RoutingDefinitions& routing = config.routing;
+  EXPECT_EQ(routing.skills.size(), 3u);
+  EXPECT_EQ(routing.reason_codes.size(), 4u);
+  ASSERT_EQ(routing.queues.size(), 3u);
+  ASSERT_EQ(routing.agents.size(), 4u);
+  // An overflow target comes before the queue overflowing to it.
+  EXPECT_EQ(routing.queues[0].name(), "queues/billing");
+  EXPECT_EQ(routing.queues[1].name(), "queues/general");
+  EXPECT_EQ(routing.queues[2].name(), "queues/tech");
+  EXPECT_EQ(routing.queues[2].overflow_queue(), "queues/general");
+  EXPECT_EQ(routing.queues[2].max_wait().seconds(), 120);
+  EXPECT_EQ(routing.agents[0].name(), "agents/a-101");
+  ASSERT_EQ(routing.agents[0].skills_size(), 2);
+  EXPECT_EQ(routing.agents[0].skills(0).min_proficiency(), 8);
+  // Every demo agent can sign in.
+  for (const v1::Agent& agent : routing.agents) {
+    bool has_token = false;
+    for (const StaticToken& token : config.tokens) {
+      has_token = has_token || (token.principal == agent.name() && token.role == Role::kAgent);
+    }
+    EXPECT_TRUE(has_token) << agent.name();
+  }
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
   Config config;
   auto status = LoadText("[server\nlisten = 1\n", &config);
@@ -90,6 +322,15 @@ TEST(ConfigTest, ValidationNamesTheOption) {
   config.log_format = "xml";
   EXPECT_TRUE(absl::StartsWith(ValidateConfig(config).message(), "log.format:"));
   config.log_format = "json";
+  config.session_grace_seconds = 3601;
+  EXPECT_TRUE(absl::StartsWith(ValidateConfig(config).message(), "routing.session_grace_seconds:"));
+  config.session_grace_seconds = -1;
+  EXPECT_TRUE(absl::StartsWith(ValidateConfig(config).message(), "routing.session_grace_seconds:"));
+  config.session_grace_seconds = 3600;
+  config.offer_reminder_seconds = 601;
+  EXPECT_TRUE(absl::StartsWith(ValidateConfig(config).message(), "routing.offer_reminder_seconds:"));
+  config.offer_reminder_seconds = 0;
+  EXPECT_TRUE(ValidateConfig(config).ok());
   config.auth_enabled = true;
   EXPECT_TRUE(absl::StartsWith(ValidateConfig(config).message(), "auth.tokens:"));
 }

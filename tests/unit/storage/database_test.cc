@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "storage/customer_store.h"
 #include "storage/event_writer.h"
 #include "storage/key_codec.h"
@@ -89,8 +91,27 @@ TEST(DatabaseTest, NewerSchemaIsRefusedWithOneLine) {
   auto db = Database::Open(OptionsAt(dir.path()));
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(db.status().message().find("schema version 2"), absl::string_view::npos);
+  EXPECT_NE(db.status().message().find(absl::StrCat("schema version ", kSchemaVersion + 1)),
+            absl::string_view::npos);
   EXPECT_EQ(db.status().message().find('\n'), absl::string_view::npos);
+}
+
+TEST(DatabaseTest, AnOlderSchemaIsUpgradedInPlace) {
+  TempDir dir;
+  {
+    auto db = OpenOrDie(dir.path());
+    std::string older;
+    AppendU32(&older, 1);
+    ASSERT_TRUE(db->db()->Put({}, db->handle(Family::kMeta), "schema_version", older).ok());
+    ASSERT_TRUE(db->db()->Put({}, db->handle(Family::kCustomers), "k", "v").ok());
+  }
+  auto db = OpenOrDie(dir.path());
+  EXPECT_EQ(db->schema_version(), kSchemaVersion);
+  std::string value;
+  ASSERT_TRUE(db->db()->Get({}, db->handle(Family::kCustomers), "k", &value).ok());
+  EXPECT_EQ(value, "v");  // data kept
+  ASSERT_TRUE(db->db()->Get({}, db->handle(Family::kMeta), "schema_version", &value).ok());
+  EXPECT_EQ(ReadU32(value), kSchemaVersion);
 }
 
 TEST(DatabaseTest, LockedDirectoryIsRefused) {

@@ -1,0 +1,151 @@
+#pragma once
+
+// The routing desk: the router (services/routing) wired to storage, to the agents'
+// sessions and to real time. Everything here runs on the desk loop; the gRPC adapters
+// (agent_service, contact and admin services) post to it.
+//
+// After every command the router's events are (1) written as one RoutingChanged event
+// together with the routing rows they change, in one WriteBatch, (2) sent to the sessions
+// they concern, and (3) the one timer is re-armed at the router's next deadline: no polling.
+//
+// Start: stored definitions are applied, then the config file's; the stored waiting
+// contacts are put back under their ids with their enqueue times (an offer that was
+// pending is simply waiting again); agents recorded in any state but LOGGED_OUT are
+// logged out, and that is recorded.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <asio/steady_timer.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "services/common/clock.h"
+#include "services/common/desk_loop.h"
+#include "services/customers/customer_queries.h"
+#include "services/routing/router.h"
+#include "services/server/config.h"
+#include "servicedesk/v1/events.pb.h"
+#include "servicedesk/v1/routing.pb.h"
+#include "storage/customer_store.h"
+#include "storage/event_writer.h"
+#include "storage/routing_store.h"
+
+namespace servicedesk::server {
+
+// An agent's session as the desk sees it: the gRPC stream implements it. Called on the
+// desk loop only; must not block.
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  virtual void Send(v1::AgentEvent event) = 0;
+  // Ends the session's stream with `status` after what was sent.
+  virtual void Close(const absl::Status& status) = 0;
+};
+
+class RoutingDesk {
+ public:
+  enum class Mode { kCreate, kUpdate, kUpsert };
+
+  RoutingDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
+              storage::EventWriter* writer, const storage::CustomerStore* customers,
+              const customers::CustomerQueries* queries);
+  ~RoutingDesk();
+
+  // On the loop: restores stored routing and applies the config file's definitions.
+  absl::Status Start();
+  // On the loop: ends every session (UNAVAILABLE) and stops the timers.
+  void Stop();
+
+  // Administration. INVALID_ARGUMENT naming the field, ALREADY_EXISTS (create),
+  // NOT_FOUND (update, or a reference to something undefined).
+  absl::StatusOr<v1::RoutingConfigChanged> Define(v1::RoutingConfigChanged definition, Mode mode,
+                                                  const std::string& principal);
+  std::vector<v1::Skill> Skills() const;
+  std::vector<v1::ReasonCode> ReasonCodes() const;
+  std::vector<v1::Queue> Queues() const;
+  std::vector<v1::Agent> Agents() const;
+
+  // Sessions. Open logs the agent in; a previous session of the agent is closed (ABORTED).
+  // `session_id` tells an old session's end from the current one's.
+  absl::Status OpenSession(const std::string& agent, uint64_t session_id,
+                           std::shared_ptr<SessionSink> sink);
+  void SessionEnded(const std::string& agent, uint64_t session_id);
+
+  // The agent's commands; `agent` is already authorised for the caller.
+  absl::StatusOr<v1::AgentStatus> SetState(const std::string& agent, const v1::SetStateRequest& request,
+                                           const std::string& principal);
+  absl::StatusOr<v1::AgentStatus> Status(const std::string& agent) const;
+  absl::StatusOr<v1::AcceptOfferResponse> Accept(const std::string& agent, const std::string& offer,
+                                                 const std::string& principal);
+  absl::StatusOr<v1::AgentStatus> Reject(const std::string& agent, const std::string& offer,
+                                         const std::string& principal);
+  absl::StatusOr<v1::AgentStatus> EndContact(const std::string& agent, const std::string& contact,
+                                             const std::string& principal);
+  absl::StatusOr<v1::AgentStatus> CompleteWrapUp(const std::string& agent, const std::string& principal);
+  absl::StatusOr<v1::TransferResponse> Transfer(const std::string& agent,
+                                                const v1::TransferRequest& request,
+                                                const std::string& principal);
+  absl::StatusOr<v1::RoutingTrace> Trace(const std::string& offer) const;
+
+  // Contacts.
+  absl::StatusOr<v1::Contact> Enqueue(const v1::EnqueueContactRequest& request,
+                                      const std::string& principal);
+  absl::StatusOr<v1::Contact> Abandon(const std::string& contact, const std::string& principal);
+  absl::StatusOr<std::vector<v1::Contact>> Waiting(const std::string& queue) const;
+
+  // For tests and the console: who has a live session.
+  bool HasSession(const std::string& agent) const { return sessions_.contains(agent); }
+
+ private:
+  struct Session {
+    uint64_t id;
+    std::shared_ptr<SessionSink> sink;
+  };
+  struct Reminder {
+    std::string agent;
+    uint64_t offer;
+  };
+
+  absl::Status ApplyDefinition(const v1::RoutingConfigChanged& definition);
+  absl::Status CheckSkillsDefined(const google::protobuf::RepeatedPtrField<v1::SkillRequirement>& skills,
+                                  const std::string& field) const;
+  // Writes the router's events with `batch` (which may already hold rows) as one event,
+  // then tells the sessions and re-arms the timer. A storage failure is returned: the
+  // change is in memory but not durable, which the caller must hear about.
+  absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch);
+  absl::Status Commit(const std::string& principal);
+  void Notify(const std::vector<routing::RoutingEvent>& events);
+  void SendOffer(const routing::OfferMade& made);
+  void SendStatus(const std::string& agent);
+  void Send(const std::string& agent, v1::AgentEvent event);
+  void ArmTimer();
+  void OnTimer();
+  void OnSessionLost(const std::string& agent, uint64_t session_id);
+  absl::StatusOr<v1::Contact> ContactProto(uint64_t contact) const;
+  absl::StatusOr<v1::AgentStatus> Then(absl::Status status, const std::string& agent,
+                                       const std::string& principal);
+
+  Config config_;
+  const Clock* clock_;
+  DeskLoop* loop_;
+  storage::EventWriter* writer_;
+  const storage::CustomerStore* customers_;
+  const customers::CustomerQueries* queries_;
+  storage::RoutingStore store_;
+  routing::Router router_;
+
+  std::map<std::string, v1::Skill> skills_;
+  std::map<std::string, v1::ReasonCode> reason_codes_;
+  std::map<std::string, v1::Queue> queues_;
+  std::map<std::string, v1::Agent> agents_;
+
+  absl::flat_hash_map<std::string, Session> sessions_;
+  absl::flat_hash_map<std::string, std::unique_ptr<asio::steady_timer>> grace_timers_;
+  std::multimap<absl::Time, Reminder> reminders_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
+};
+
+}  // namespace servicedesk::server
