@@ -1,79 +1,16 @@
 #include "services/server/routing_services.h"
 
-#include <deque>
-#include <mutex>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/server/grpc_status.h"
+#include "services/server/session_stream.h"
 #include "services/server/unary_call.h"
 
 namespace servicedesk::server {
 
 namespace {
 
-class AgentStream;
-
-// What the desk and the stream share. The desk calls Send/Close on the loop; gRPC calls
-// the stream's reactions on its threads. The mutex is recursive because gRPC may run a
-// reaction inline inside StartWrite or Finish; the state lives here, not in the reactor,
-// so that a reactor deleted inside Finish leaves nothing dangling.
-class StreamState final : public SessionSink {
- public:
-  explicit StreamState(AgentStream* stream) : stream_(stream) {}
-
-  void Send(v1::AgentEvent event) override {
-    std::lock_guard lock(mu_);
-    if (stream_ == nullptr || finishing_) return;
-    queue_.push_back(std::move(event));
-    Pump();
-  }
-
-  void Close(const absl::Status& status) override {
-    std::lock_guard lock(mu_);
-    if (stream_ == nullptr || finishing_) return;
-    finishing_ = true;
-    final_ = ToGrpcStatus(status);
-    Pump();
-  }
-
-  void WriteDone(bool ok) {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (!queue_.empty()) queue_.pop_front();
-    if (!ok) Abandon(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
-    Pump();
-  }
-
-  void Cancelled() {
-    std::lock_guard lock(mu_);
-    Abandon(grpc::Status(grpc::StatusCode::CANCELLED, "session cancelled"));
-    Pump();
-  }
-
-  void Done() {
-    std::lock_guard lock(mu_);
-    stream_ = nullptr;
-  }
-
- private:
-  // Nothing more is written: finish as soon as the write in flight (if any) is done.
-  void Abandon(grpc::Status status) {
-    if (!finishing_) final_ = std::move(status);
-    finishing_ = true;
-    while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
-  }
-
-  void Pump();
-
-  std::recursive_mutex mu_;
-  AgentStream* stream_;
-  std::deque<v1::AgentEvent> queue_;  // front: the message being written
-  bool writing_ = false;
-  bool finishing_ = false;
-  bool finished_ = false;
-  grpc::Status final_;
-};
+using StreamState = SessionStream<grpc::ServerWriteReactor<v1::AgentEvent>>;
 
 class AgentStream final : public grpc::ServerWriteReactor<v1::AgentEvent> {
  public:
@@ -104,19 +41,6 @@ class AgentStream final : public grpc::ServerWriteReactor<v1::AgentEvent> {
   uint64_t session_id_;
   std::shared_ptr<StreamState> state_;
 };
-
-void StreamState::Pump() {
-  if (writing_ || finished_ || stream_ == nullptr) return;
-  if (!queue_.empty()) {
-    writing_ = true;
-    stream_->StartWrite(&queue_.front());
-    return;
-  }
-  if (finishing_) {
-    finished_ = true;
-    stream_->Finish(final_);
-  }
-}
 
 class RefusedStream final : public grpc::ServerWriteReactor<v1::AgentEvent> {
  public:

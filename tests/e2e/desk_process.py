@@ -125,7 +125,7 @@ def stubs():
     importlib.invalidate_caches()
     names = {}
     for module in ("common_pb2", "customer_pb2", "customer_pb2_grpc", "diagnostics_pb2",
-                   "diagnostics_pb2_grpc", "events_pb2"):
+                   "diagnostics_pb2_grpc", "events_pb2", "routing_pb2", "routing_pb2_grpc"):
         names[module] = importlib.import_module(f"servicedesk.v1.{module}")
     names["health_pb2"] = importlib.import_module("health_pb2")
     names["health_pb2_grpc"] = importlib.import_module("health_pb2_grpc")
@@ -404,6 +404,16 @@ class DeskProcess:
 
     def diagnostics(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().diagnostics_pb2_grpc.DiagnosticsServiceStub(self.channel()), token,
+                      timeout)
+
+    def agents(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().routing_pb2_grpc.AgentServiceStub(self.channel()), token, timeout)
+
+    def contacts(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().routing_pb2_grpc.ContactServiceStub(self.channel()), token, timeout)
+
+    def routing_admin(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().routing_pb2_grpc.RoutingAdminServiceStub(self.channel()), token,
                       timeout)
 
     def health(self, token=None, timeout=CALL_TIMEOUT):

@@ -1,0 +1,96 @@
+#pragma once
+
+// The outbox of an agent's session stream, between the desk loop (which sends and closes)
+// and gRPC's threads (which report writes done, cancellation and the end of the call).
+//
+// gRPC's callback API allows one write in flight, and Finish exactly once after it. The
+// desk may send at any moment, so messages queue here. The mutex is recursive because
+// gRPC may run a reaction inline inside StartWrite or Finish. The state lives here, not in
+// the reactor, so that a reactor deleted inside Finish (its OnDone) leaves nothing
+// dangling: the reactor calls Done() first, and from then on everything is dropped.
+//
+// `Stream` provides StartWrite(const v1::AgentEvent*) and Finish(grpc::Status): the
+// reactor in production, a fake in the TSan test.
+
+#include <deque>
+#include <mutex>
+
+#include <grpcpp/support/status.h>
+
+#include "services/server/grpc_status.h"
+#include "services/server/routing_desk.h"
+
+namespace servicedesk::server {
+
+template <typename Stream>
+class SessionStream final : public SessionSink {
+ public:
+  explicit SessionStream(Stream* stream) : stream_(stream) {}
+
+  // Desk loop.
+  void Send(v1::AgentEvent event) override {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr || finishing_) return;
+    queue_.push_back(std::move(event));
+    Pump();
+  }
+
+  void Close(const absl::Status& status) override {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr || finishing_) return;
+    finishing_ = true;
+    final_ = ToGrpcStatus(status);
+    Pump();
+  }
+
+  // gRPC's reactions.
+  void WriteDone(bool ok) {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!queue_.empty()) queue_.pop_front();
+    if (!ok) Abandon(grpc::Status(grpc::StatusCode::CANCELLED, "stream broken"));
+    Pump();
+  }
+
+  void Cancelled() {
+    std::lock_guard lock(mu_);
+    Abandon(grpc::Status(grpc::StatusCode::CANCELLED, "session cancelled"));
+    Pump();
+  }
+
+  void Done() {
+    std::lock_guard lock(mu_);
+    stream_ = nullptr;
+  }
+
+ private:
+  // Nothing more is written: finish as soon as the write in flight (if any) is done.
+  void Abandon(grpc::Status status) {
+    if (!finishing_) final_ = std::move(status);
+    finishing_ = true;
+    while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
+  }
+
+  void Pump() {
+    if (writing_ || finished_ || stream_ == nullptr) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      stream_->StartWrite(&queue_.front());  // may complete inline: nothing after this
+      return;
+    }
+    if (finishing_) {
+      finished_ = true;
+      stream_->Finish(final_);  // may run OnDone inline: nothing after this
+    }
+  }
+
+  std::recursive_mutex mu_;
+  Stream* stream_;
+  std::deque<v1::AgentEvent> queue_;  // front: the message being written
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool finished_ = false;
+  grpc::Status final_;
+};
+
+}  // namespace servicedesk::server
