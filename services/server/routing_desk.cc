@@ -383,7 +383,7 @@ void RoutingDesk::Notify(const std::vector<routing::RoutingEvent>& events) {
   absl::flat_hash_map<std::string, bool> status_changed;
   for (const auto& routing_event : events) {
     if (const auto* made = std::get_if<routing::OfferMade>(&routing_event)) {
-      SendOffer(*made);
+      SendOffer(*made, /*new_offer=*/true);
     } else if (const auto* ended = std::get_if<routing::OfferEnded>(&routing_event)) {
       v1::AgentEvent event = Stamped(clock_->Now());
       auto* withdrawn = event.mutable_offer_withdrawn();
@@ -403,9 +403,9 @@ void RoutingDesk::Notify(const std::vector<routing::RoutingEvent>& events) {
   }
 }
 
-void RoutingDesk::SendOffer(const routing::OfferMade& made) {
+void RoutingDesk::SendOffer(const routing::OfferMade& made, bool new_offer) {
   auto session = sessions_.find(made.agent);
-  if (config_.offer_reminder_seconds > 0) {
+  if (new_offer && config_.offer_reminder_seconds > 0) {
     const absl::Time at = made.expires - absl::Seconds(config_.offer_reminder_seconds);
     if (at > clock_->Now()) reminders_.emplace(at, Reminder{made.agent, made.offer});
   }
@@ -514,7 +514,9 @@ absl::Status RoutingDesk::OpenSession(const std::string& agent, uint64_t session
   if (!was_logged_out) SendStatus(agent);
   // An offer ringing since before a reconnect is offered again on the new stream.
   if (auto view = router_.GetAgent(agent); view.ok() && view->pending_offer) {
-    if (auto offer = router_.PendingOffer(*view->pending_offer); offer.ok()) SendOffer(*offer);
+    if (auto offer = router_.PendingOffer(*view->pending_offer); offer.ok()) {
+      SendOffer(*offer, /*new_offer=*/false);
+    }
   }
   LogEvent(spdlog::level::info, "agent.session_opened", {{"agent", agent}});
   return stored;

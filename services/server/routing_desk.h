@@ -117,7 +117,8 @@ class RoutingDesk {
   absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch);
   absl::Status Commit(const std::string& principal);
   void Notify(const std::vector<routing::RoutingEvent>& events);
-  void SendOffer(const routing::OfferMade& made);
+  // `new_offer`: false when re-sent to an agent who reconnected (its reminder is set).
+  void SendOffer(const routing::OfferMade& made, bool new_offer);
   void SendStatus(const std::string& agent);
   void Send(const std::string& agent, v1::AgentEvent event);
   void ArmTimer();

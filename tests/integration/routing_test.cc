@@ -126,7 +126,7 @@ class RoutingTest : public ::testing::Test {
     config.block_cache_mb = 8;
     config.default_region = "DE";
     config.session_grace_seconds = 1;
-    config.offer_reminder_seconds = 0;
+    config.offer_reminder_seconds = reminder_seconds_;
     config.tokens = {{kAgent1, "agents/a-1", Role::kAgent},
                      {kAgent2, "agents/a-2", Role::kAgent},
                      {kSupervisor, "supervisors/s-1", Role::kSupervisor},
@@ -240,6 +240,7 @@ class RoutingTest : public ::testing::Test {
   }
 
   double offer_timeout_seconds_ = 15;
+  int reminder_seconds_ = 0;
   servicedesk::testing::TempDir dir_;
   std::unique_ptr<DeskServer> desk_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -364,6 +365,30 @@ TEST_F(ShortOfferRoutingTest, AnUnansweredOfferTimesOutAndTheContactWaitsAgain) 
   EXPECT_EQ(StatusOf("agents/a-1").consecutive_missed_offers(), 1);
 }
 
+class ReminderRoutingTest : public RoutingTest {
+ protected:
+  void SetUp() override {
+    offer_timeout_seconds_ = 1.5;
+    reminder_seconds_ = 1;
+    RoutingTest::SetUp();
+  }
+};
+
+TEST_F(ReminderRoutingTest, ARingingOfferIsRemindedBeforeItTimesOut) {
+  auto session = ReadyAgent(kAgent1);
+  Enqueue();
+  auto offer = session->NextOffer();
+  ASSERT_TRUE(offer.has_value());
+  auto reminder = session->WaitFor([](const v1::AgentEvent& e) { return e.has_reminder(); });
+  ASSERT_TRUE(reminder.has_value());
+  EXPECT_EQ(reminder->reminder().subject(), offer->name());
+  EXPECT_THAT(reminder->reminder().text(), HasSubstr("times out in 1 s"));
+  // Reminded before the timeout, which follows.
+  auto withdrawn = session->WaitFor([](const v1::AgentEvent& e) { return e.has_offer_withdrawn(); });
+  ASSERT_TRUE(withdrawn.has_value());
+  EXPECT_EQ(withdrawn->offer_withdrawn().state(), v1::OFFER_STATE_TIMED_OUT);
+}
+
 TEST_F(RoutingTest, ALostSessionLogsTheAgentOutAfterTheGracePeriod) {
   auto session = ReadyAgent(kAgent1);
   session->Cancel();
@@ -379,6 +404,36 @@ TEST_F(RoutingTest, ALostSessionLogsTheAgentOutAfterTheGracePeriod) {
   // A contact arriving now waits: nobody is offered it.
   Enqueue();
   EXPECT_EQ(Waiting().size(), 1u);
+}
+
+TEST_F(RoutingTest, AnAgentWhoLosesTheSessionOnACallGetsNoMoreWorkAndIsOutWhenItEnds) {
+  auto session = ReadyAgent(kAgent1);
+  const v1::Contact call = Enqueue();
+  auto offer = session->NextOffer();
+  ASSERT_TRUE(offer.has_value());
+  v1::AcceptOfferRequest accept;
+  accept.set_offer(offer->name());
+  v1::AcceptOfferResponse accepted;
+  ASSERT_TRUE(agents_->AcceptOffer(Context(kAgent1).get(), accept, &accepted).ok());
+  session->Cancel();
+  ASSERT_TRUE(session->Ended().has_value());
+  // After the grace period the agent cannot be logged out (the call is live) but is asked out.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (StatusOf("agents/a-1").requested_reason() != "session lost" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(StatusOf("agents/a-1").state(), v1::AGENT_STATE_BUSY);
+  EXPECT_EQ(StatusOf("agents/a-1").requested_reason(), "session lost");
+  Enqueue();
+  EXPECT_EQ(Waiting().size(), 1u);  // not offered to the agent without a session
+  // The supervisor ends the call for them: the agent is out, no ghost left behind.
+  v1::EndContactRequest end;
+  end.set_agent("agents/a-1");
+  end.set_contact(call.name());
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->EndContact(Context(kSupervisor).get(), end, &status).ok());
+  EXPECT_EQ(status.state(), v1::AGENT_STATE_LOGGED_OUT);
 }
 
 TEST_F(RoutingTest, ASecondSessionReplacesTheFirst) {
