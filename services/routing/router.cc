@@ -21,7 +21,6 @@ enum TimerKind {
 // an extra skill). Generous: they only bite when that many unsuitable entries lead a queue.
 constexpr int kScanPerQueue = 1024;  // contacts looked at per queue for one agent
 constexpr int kScanAgents = 1024;    // agents looked at for one contact
-constexpr int kTraceCandidates = 8;      // candidates kept in a decision trace
 constexpr std::size_t kKeptOffers = 100000;  // ended offers remembered (idempotency, traces)
 constexpr absl::Duration kMaxConfigDuration = absl::Hours(24);
 
@@ -163,7 +162,8 @@ struct Router::Offer {
   OfferState state = OfferState::kPending;
   absl::Time expires;
   Accepted accepted{};
-  DecisionTrace trace;
+  absl::Time decided;
+  CompactTrace trace;
 };
 
 bool Router::WaitKey::operator<(const WaitKey& other) const {
@@ -442,6 +442,10 @@ void Router::RemoveFromSets(Agent* agent) {
 // Recomputes where the agent is available, with keys from its current statistics.
 void Router::Refresh(Agent* agent) {
   RemoveFromSets(agent);
+  if (agent->pending_offer || agent->requested_not_ready ||
+      (agent->state != AgentState::kReady && agent->state != AgentState::kBusy)) {
+    return;  // available nowhere
+  }
   agent->random_key = static_cast<int64_t>(random_() >> 1);
   for (uint32_t queue_index : agent->queues) {
     Queue& queue = *queues_[queue_index];
@@ -474,8 +478,10 @@ void Router::BecomeFree(Agent* agent) {
   } else {
     SetState(agent, AgentState::kReady, "");
   }
-  Refresh(agent);
+  // Matched first: an agent who takes a waiting contact at once never enters (and leaves)
+  // the available sets. Refresh then removes any stale entries and adds what still holds.
   MatchAgent(agent);
+  Refresh(agent);
 }
 
 double Router::StaticPriority(const Contact& contact, const Queue& queue) const {
@@ -627,21 +633,17 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, boo
 void Router::MatchContact(Contact* contact) {
   if (contact->state != ContactState::kWaiting) return;
   Queue& queue = *queues_[contact->queue];
-  DecisionTrace trace;
-  trace.contact = contact->id;
-  trace.queue = queue.config.name;
+  CompactTrace trace;
+  trace.queue = queue.index;
+  trace.strategy = queue.config.strategy;
   if (contact->preferred) {
     Agent& preferred = *agents_[*contact->preferred];
     if (Serves(preferred, queue) && Acceptable(*contact, preferred) &&
         (contact->reserved || queue.config.preferred_agent_window > absl::ZeroDuration())) {
-      trace.rule = "preferred agent";
-      TraceCandidate candidate;
-      candidate.agent = preferred.config.name;
-      candidate.queue = queue.config.name;
-      candidate.contact = contact->id;
-      trace.candidates.push_back(std::move(candidate));
+      trace.rule = Rule::kPreferredAgent;
+      trace.Add({preferred.index, queue.index, contact->id, true, 0, 0, 0, 0});
       Unplace(contact);
-      MakeOffer(contact, &preferred, std::move(trace));
+      MakeOffer(contact, &preferred, trace);
       return;
     }
   }
@@ -653,20 +655,11 @@ void Router::MatchContact(Contact* contact) {
   for (auto it = available.begin(); it != available.end() && looked < kScanAgents; ++it, ++looked) {
     Agent& agent = *agents_[it->agent];
     const bool ok = Acceptable(*contact, agent);
-    if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
-      TraceCandidate candidate;
-      candidate.agent = agent.config.name;
-      candidate.queue = queue.config.name;
-      candidate.contact = contact->id;
-      candidate.acceptable = ok;
-      candidate.key_primary = it->primary;
-      candidate.key_secondary = it->secondary;
-      trace.candidates.push_back(std::move(candidate));
-    }
+    trace.Add({agent.index, queue.index, contact->id, ok, 0, 0, it->primary, it->secondary});
     if (!ok) continue;
-    trace.rule = StrategyName(queue.config.strategy);
+    trace.rule = Rule::kStrategy;
     Unplace(contact);
-    MakeOffer(contact, &agent, std::move(trace));
+    MakeOffer(contact, &agent, trace);
     return;
   }
 }
@@ -676,20 +669,21 @@ void Router::MatchAgent(Agent* agent) {
       agent->state == AgentState::kNotReady || agent->state == AgentState::kWrapUp) {
     return;
   }
-  DecisionTrace trace;
+  CompactTrace trace;
   Contact* best = nullptr;
+  const absl::Time now = Now();
   // Contacts reserved for this agent come first: that is what the window is for.
   for (const WaitKey& key : agent->reserved) {
     Contact* contact = contacts_[key.contact].get();
     if (Serves(*agent, *queues_[contact->queue]) && Acceptable(*contact, *agent)) {
       best = contact;
-      trace.rule = "preferred agent";
+      trace.rule = Rule::kPreferredAgent;
       break;
     }
   }
   if (best == nullptr) {
     // Fair across queues: the best contact of all the agent's queues by the one priority order.
-    WaitKey best_value{};
+    const WaitKey* best_value = nullptr;
     for (uint32_t queue_index : agent->queues) {
       Queue& queue = *queues_[queue_index];
       int looked = 0;
@@ -697,45 +691,36 @@ void Router::MatchAgent(Agent* agent) {
            ++it, ++looked) {
         Contact* contact = contacts_[it->contact].get();
         if (!Acceptable(*contact, *agent)) continue;
-        if (static_cast<int>(trace.candidates.size()) < kTraceCandidates) {
-          TraceCandidate candidate;
-          candidate.agent = agent->config.name;
-          candidate.queue = queue.config.name;
-          candidate.contact = contact->id;
-          candidate.priority = PriorityOf(*contact, Now());
-          candidate.waited = Now() - contact->enqueue_time;
-          trace.candidates.push_back(std::move(candidate));
+        if (!trace.full()) {
+          trace.Add({agent->index, queue.index, contact->id, true, PriorityOf(*contact, now),
+                     absl::ToInt64Microseconds(now - contact->enqueue_time), 0, 0});
         }
-        if (best == nullptr || *it < best_value) {
+        if (best == nullptr || *it < *best_value) {
           best = contact;
-          best_value = *it;
+          best_value = &*it;
         }
         break;  // the first acceptable one is this queue's best
       }
     }
-    if (best != nullptr) {
-      trace.rule = absl::StrCat("best contact across ", agent->queues.size(), " queue",
-                                agent->queues.size() == 1 ? "" : "s", " (priority, then wait)");
-    }
+    trace.rule = Rule::kBestAcrossQueues;
+    trace.queues_compared = static_cast<uint32_t>(agent->queues.size());
   }
   if (best == nullptr) return;
-  trace.contact = best->id;
-  trace.queue = queues_[best->queue]->config.name;
+  trace.queue = best->queue;
+  trace.strategy = queues_[best->queue]->config.strategy;
   Unplace(best);
-  MakeOffer(best, agent, std::move(trace));
+  MakeOffer(best, agent, trace);
 }
 
-void Router::MakeOffer(Contact* contact, Agent* agent, DecisionTrace trace) {
+void Router::MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace) {
   Queue& queue = *queues_[contact->queue];
   auto offer = std::make_unique<Offer>();
   offer->id = next_offer_++;
   offer->contact = contact->id;
   offer->agent = agent->index;
   offer->expires = Now() + queue.config.offer_timeout;
-  trace.offer = offer->id;
-  trace.agent = agent->config.name;
-  trace.time = Now();
-  offer->trace = std::move(trace);
+  offer->decided = Now();
+  offer->trace = trace;
   contact->state = ContactState::kOffered;
   contact->reserved = false;  // from now on it is an ordinary contact if it comes back
   contact->offer = offer->id;
@@ -1196,7 +1181,40 @@ absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) 
 absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
   auto it = offers_.find(offer);
   if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer, " not found"));
-  return it->second->trace;
+  const Offer& made = *it->second;
+  const CompactTrace& compact = made.trace;
+  DecisionTrace trace;
+  trace.offer = made.id;
+  trace.contact = made.contact;
+  trace.agent = agents_[made.agent]->config.name;
+  trace.queue = queues_[compact.queue]->config.name;
+  trace.time = made.decided;
+  switch (compact.rule) {
+    case Rule::kPreferredAgent:
+      trace.rule = "preferred agent";
+      break;
+    case Rule::kStrategy:
+      trace.rule = StrategyName(compact.strategy);
+      break;
+    case Rule::kBestAcrossQueues:
+      trace.rule = absl::StrCat("best contact across ", compact.queues_compared, " queue",
+                                compact.queues_compared == 1 ? "" : "s", " (priority, then wait)");
+      break;
+  }
+  for (int i = 0; i < compact.count; ++i) {
+    const CompactCandidate& c = compact.candidates[i];
+    TraceCandidate candidate;
+    candidate.agent = agents_[c.agent]->config.name;
+    candidate.queue = queues_[c.queue]->config.name;
+    candidate.contact = c.contact;
+    candidate.acceptable = c.acceptable;
+    candidate.priority = c.priority;
+    candidate.waited = absl::Microseconds(c.waited_us);
+    candidate.key_primary = c.key_primary;
+    candidate.key_secondary = c.key_secondary;
+    trace.candidates.push_back(std::move(candidate));
+  }
+  return trace;
 }
 
 absl::StatusOr<OfferMade> Router::PendingOffer(uint64_t offer) const {

@@ -11,6 +11,7 @@
 // the owner calls RunDueTimers() at NextDeadline().
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -196,6 +197,32 @@ class Router {
   struct Agent;
   struct Contact;
   struct Offer;
+  // Traces are recorded for every offer, so they are kept as numbers in a fixed array (no
+  // allocation in the decision) and turned into names and words only when asked for.
+  static constexpr int kTraceCandidates = 8;
+  enum class Rule : uint8_t { kPreferredAgent, kStrategy, kBestAcrossQueues };
+  struct CompactCandidate {
+    uint32_t agent = 0;
+    uint32_t queue = 0;
+    uint64_t contact = 0;
+    bool acceptable = true;
+    double priority = 0;
+    int64_t waited_us = 0;
+    int64_t key_primary = 0;
+    int64_t key_secondary = 0;
+  };
+  struct CompactTrace {
+    Rule rule = Rule::kStrategy;
+    Strategy strategy = Strategy::kLongestIdle;
+    uint32_t queue = 0;
+    uint32_t queues_compared = 0;
+    uint8_t count = 0;
+    std::array<CompactCandidate, kTraceCandidates> candidates;
+    bool full() const { return count == kTraceCandidates; }
+    void Add(const CompactCandidate& candidate) {
+      if (!full()) candidates[count++] = candidate;
+    }
+  };
   struct Timer {
     int64_t at_us;
     uint64_t seq;
@@ -235,7 +262,7 @@ class Router {
   void Unplace(Contact* contact);  // out of wherever it waits
   void MatchContact(Contact* contact);
   void MatchAgent(Agent* agent);
-  void MakeOffer(Contact* contact, Agent* agent, DecisionTrace trace);
+  void MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace);
   // `requeue`: the contact goes back to its place (reject, timeout, the agent left); not
   // when the contact itself is gone (abandoned).
   void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);

@@ -28,6 +28,7 @@ constexpr const char* kAgent2 = "agent-2-token-000001";
 constexpr const char* kSupervisor = "supervisor-token-0001";
 constexpr const char* kCti = "cti-token-0000000001";
 constexpr const char* kAdmin = "admin-token-00000001";
+constexpr const char* kUndefinedAgent = "agent-9-token-000001";  // agents/a-9: no definition
 
 std::unique_ptr<grpc::ClientContext> Context(const char* token) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -131,7 +132,8 @@ class RoutingTest : public ::testing::Test {
                      {kAgent2, "agents/a-2", Role::kAgent},
                      {kSupervisor, "supervisors/s-1", Role::kSupervisor},
                      {kCti, "cti/pbx-1", Role::kCti},
-                     {kAdmin, "admins/root", Role::kAdmin}};
+                     {kAdmin, "admins/root", Role::kAdmin},
+                     {kUndefinedAgent, "agents/a-9", Role::kAgent}};
     // Defined as the config file would define them.
     v1::Skill billing;
     billing.set_name("skills/billing");
@@ -434,6 +436,34 @@ TEST_F(RoutingTest, AnAgentWhoLosesTheSessionOnACallGetsNoMoreWorkAndIsOutWhenIt
   v1::AgentStatus status;
   ASSERT_TRUE(agents_->EndContact(Context(kSupervisor).get(), end, &status).ok());
   EXPECT_EQ(status.state(), v1::AGENT_STATE_LOGGED_OUT);
+}
+
+TEST_F(RoutingTest, ASessionForAnUndefinedAgentIsRefused) {
+  Session session(agents_.get(), kUndefinedAgent);
+  auto ended = session.Ended();
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ(ended->error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(ended->error_message(), StartsWith("agent:"));
+  v1::ListAgentsResponse agents;
+  ASSERT_TRUE(admin_->ListAgents(Context(kAdmin).get(), v1::ListAgentsRequest(), &agents).ok());
+  EXPECT_EQ(agents.agents_size(), 2);  // nothing was created for it
+}
+
+TEST_F(RoutingTest, AnAbsurdTimeoutInTheConfigFileStopsTheStartWithTheFieldNamed) {
+  desk_->Shutdown();
+  desk_.reset();
+  Config config = MakeConfig();
+  *config.routing.queues[0].mutable_offer_timeout() = Seconds(-5);
+  auto refused = DeskServer::Start(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("queue.offer_timeout:"));
+  // The stored definitions are untouched: a good start afterwards has the old queue.
+  Start();
+  v1::ListQueuesResponse queues;
+  ASSERT_TRUE(admin_->ListQueues(Context(kAdmin).get(), v1::ListQueuesRequest(), &queues).ok());
+  ASSERT_EQ(queues.queues_size(), 1);
+  EXPECT_EQ(queues.queues(0).offer_timeout().seconds(), 15);
 }
 
 TEST_F(RoutingTest, ASecondSessionReplacesTheFirst) {
