@@ -106,31 +106,35 @@ struct Router::Queue {
 };
 
 struct Router::Agent {
+  // What every decision reads comes first, so that it shares a few cache lines; the
+  // configuration and statistics follow.
   uint32_t index;
-  AgentConfig config;
-  absl::flat_hash_map<uint32_t, int> skills;
-  std::vector<uint32_t> queues;  // the queues whose skills the agent has
   AgentState state = AgentState::kLoggedOut;
-  std::string reason;
-  absl::Time state_since;
-  absl::Time idle_since;
-  int64_t handled = 0;
-  int64_t talk_us = 0;
-  int missed = 0;
   int active_calls = 0;
   int active_tickets = 0;
+  int max_tickets = 0;  // config.max_tickets
   std::optional<uint64_t> pending_offer;
+  std::vector<uint32_t> queues;  // the queues whose skills the agent has
+  std::set<WaitKey> reserved;    // contacts waiting for this agent as their preferred agent
   std::optional<std::string> requested_not_ready;
-  uint64_t wrap_up_generation = 0;
-  int64_t random_key = 0;
-  absl::flat_hash_map<uint32_t, uint64_t> last_offer_in_queue;  // round robin
+  absl::Time idle_since;
+  int missed = 0;
   struct InSet {
     uint32_t queue;
     int channel;
     AgentKey key;  // exactly as inserted: statistics may change before removal
   };
   std::vector<InSet> in_sets;
-  std::set<WaitKey> reserved;  // contacts waiting for this agent as their preferred agent
+
+  AgentConfig config;
+  absl::flat_hash_map<uint32_t, int> skills;
+  std::string reason;
+  absl::Time state_since;
+  int64_t handled = 0;
+  int64_t talk_us = 0;
+  uint64_t wrap_up_generation = 0;
+  int64_t random_key = 0;
+  absl::flat_hash_map<uint32_t, uint64_t> last_offer_in_queue;  // round robin
 };
 
 struct Router::Contact {
@@ -277,6 +281,7 @@ absl::Status Router::UpsertQueue(const QueueConfig& config) {
       queue_index_[c.name] = fresh->index;
       queue = fresh.get();
       queues_.push_back(std::move(fresh));
+      heads_.emplace_back();
     } else {
       queue = queues_[it->second].get();
     }
@@ -353,6 +358,7 @@ absl::Status Router::UpsertAgent(const AgentConfig& config) {
     agent = agents_[it->second].get();
   }
   agent->config = config;
+  agent->max_tickets = config.max_tickets;
   agent->skills.clear();
   for (const auto& [skill, proficiency] : config.skills) agent->skills[SkillIndex(skill)] = proficiency;
   agent->queues.clear();
@@ -401,7 +407,7 @@ bool Router::CanTake(const Agent& agent, Channel channel) const {
            agent.active_tickets == 0;
   }
   return (agent.state == AgentState::kReady || agent.state == AgentState::kBusy) &&
-         agent.active_calls == 0 && agent.active_tickets < agent.config.max_tickets;
+         agent.active_calls == 0 && agent.active_tickets < agent.max_tickets;
 }
 
 Router::AgentKey Router::KeyFor(const Agent& agent, const Queue& queue) const {
@@ -510,6 +516,7 @@ double Router::PriorityAt(uint64_t contact_id, absl::Time at) const {
 bool Router::Acceptable(const Contact& contact, const Agent& agent) const {
   if (!CanTake(agent, contact.spec.channel)) return false;
   if (!contact.extra_skills.empty() && !HasSkills(agent, contact.extra_skills)) return false;
+  if (contact.declined_by.empty()) return true;
   const absl::Time now = Now();
   for (const auto& decline : contact.declined_by) {
     if (decline.agent == agent.index && now < decline.until) return false;
@@ -521,20 +528,33 @@ void Router::Place(Contact* contact) {
   contact->state = ContactState::kWaiting;
   contact->agent.reset();
   contact->offer.reset();
-  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id};
+  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id, contact};
   if (contact->reserved && contact->preferred) {
     agents_[*contact->preferred]->reserved.insert(key);
   } else {
     queues_[contact->queue]->waiting.insert(key);
+    UpdateHead(contact->queue);
   }
 }
 
+void Router::UpdateHead(uint32_t queue_index) {
+  const Queue& queue = *queues_[queue_index];
+  Head& head = heads_[queue_index];
+  head.has = !queue.waiting.empty();
+  if (!head.has) return;
+  head.key = *queue.waiting.begin();
+  const Contact& contact = *head.key.pointer;
+  head.plain = contact.extra_skills.empty() && contact.declined_by.empty();
+  head.channel = contact.spec.channel;
+}
+
 void Router::Unplace(Contact* contact) {
-  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id};
+  const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id, contact};
   if (contact->reserved && contact->preferred) {
     agents_[*contact->preferred]->reserved.erase(key);
   } else {
     queues_[contact->queue]->waiting.erase(key);
+    UpdateHead(contact->queue);
   }
 }
 
@@ -684,24 +704,32 @@ void Router::MatchAgent(Agent* agent) {
   if (best == nullptr) {
     // Fair across queues: the best contact of all the agent's queues by the one priority order.
     const WaitKey* best_value = nullptr;
+    const int64_t now_us = Micros(now);
+    const double ageing_now = policy_.ageing_per_minute * (static_cast<double>(now_us) / 60e6);
     for (uint32_t queue_index : agent->queues) {
-      Queue& queue = *queues_[queue_index];
-      int looked = 0;
-      for (auto it = queue.waiting.begin(); it != queue.waiting.end() && looked < kScanPerQueue;
-           ++it, ++looked) {
-        Contact* contact = contacts_[it->contact].get();
-        if (!Acceptable(*contact, *agent)) continue;
-        if (!trace.full()) {
-          trace.Add({agent->index, queue.index, contact->id, true, PriorityOf(*contact, now),
-                     absl::ToInt64Microseconds(now - contact->enqueue_time), 0, 0});
+      const Head& head = heads_[queue_index];
+      if (!head.has) continue;
+      const WaitKey* candidate = nullptr;
+      if (head.plain && CanTake(*agent, head.channel)) {
+        candidate = &head.key;  // the common case: no set node or contact touched
+      } else {
+        const Queue& queue = *queues_[queue_index];
+        int looked = 0;
+        for (auto it = queue.waiting.begin(); it != queue.waiting.end() && looked < kScanPerQueue;
+             ++it, ++looked) {
+          if (Acceptable(*it->pointer, *agent)) {
+            candidate = &*it;  // the first acceptable one is this queue's best
+            break;
+          }
         }
-        if (best == nullptr || *it < *best_value) {
-          best = contact;
-          best_value = &*it;
-        }
-        break;  // the first acceptable one is this queue's best
       }
+      if (candidate == nullptr) continue;
+      // The priority from the order key (key = static - rate * enqueue minute).
+      trace.Add({agent->index, queue_index, candidate->contact, true, candidate->key + ageing_now,
+                 now_us - candidate->enqueue_us, 0, 0});
+      if (best_value == nullptr || *candidate < *best_value) best_value = candidate;
     }
+    if (best_value != nullptr) best = best_value->pointer;
     trace.rule = Rule::kBestAcrossQueues;
     trace.queues_compared = static_cast<uint32_t>(agent->queues.size());
   }
@@ -726,7 +754,10 @@ void Router::MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace
   contact->offer = offer->id;
   contact->agent = agent->index;
   agent->pending_offer = offer->id;
-  agent->last_offer_in_queue[queue.index] = ++queue.round_robin;
+  ++queue.round_robin;
+  if (queue.config.strategy == Strategy::kRoundRobin) {
+    agent->last_offer_in_queue[queue.index] = queue.round_robin;
+  }
   if (agent->active_calls + agent->active_tickets == 0) SetState(agent, AgentState::kReserved, "");
   Refresh(agent);
   AddTimer(offer->expires, kOfferTimeout, offer->id, 0);
@@ -1143,6 +1174,11 @@ std::vector<RoutingEvent> Router::TakeEvents() {
   std::vector<RoutingEvent> events;
   events.swap(events_);
   return events;
+}
+
+void Router::TakeEvents(std::vector<RoutingEvent>* events) {
+  events->clear();
+  events->swap(events_);
 }
 
 absl::StatusOr<AgentView> Router::GetAgent(const std::string& name) const {

@@ -179,6 +179,9 @@ class Router {
   std::optional<absl::Time> NextDeadline() const;
 
   std::vector<RoutingEvent> TakeEvents();
+  // The same into `events` (cleared first), whose storage the router keeps for the next
+  // ones: a caller that passes the same vector each time makes event recording allocation-free.
+  void TakeEvents(std::vector<RoutingEvent>* events);
 
   absl::StatusOr<AgentView> GetAgent(const std::string& agent) const;
   absl::StatusOr<ContactView> GetContact(uint64_t contact) const;
@@ -237,6 +240,8 @@ class Router {
     double key;  // higher first
     int64_t enqueue_us;
     uint64_t contact;
+    // Not part of the order: saves the decision a hash lookup (and a cache miss) per queue.
+    Contact* pointer = nullptr;
     bool operator<(const WaitKey& other) const;
   };
   struct AgentKey {
@@ -245,6 +250,18 @@ class Router {
     uint32_t agent;
     bool operator<(const AgentKey& other) const;
   };
+
+  // The best waiting contact of each queue, kept contiguous (by queue index) so that an
+  // agent's scan across their queues reads one small array instead of a set node and a
+  // contact per queue. `plain`: no extra skills and no declines, so any agent who can take
+  // its channel can take it; otherwise the scan looks at the queue itself.
+  struct Head {
+    WaitKey key;
+    bool has = false;
+    bool plain = false;
+    Channel channel = Channel::kCall;
+  };
+  void UpdateHead(uint32_t queue);
 
   absl::StatusOr<Agent*> FindAgent(const std::string& name);
   absl::StatusOr<const Agent*> FindAgent(const std::string& name) const;
@@ -288,6 +305,7 @@ class Router {
   absl::flat_hash_map<std::string, uint32_t> skill_index_;
   std::vector<std::unique_ptr<Queue>> queues_;
   absl::flat_hash_map<std::string, uint32_t> queue_index_;
+  std::vector<Head> heads_;  // by queue index
   std::vector<std::unique_ptr<Agent>> agents_;
   absl::flat_hash_map<std::string, uint32_t> agent_index_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Contact>> contacts_;
