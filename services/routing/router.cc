@@ -742,8 +742,9 @@ void Router::MatchAgent(Agent* agent) {
 
 void Router::MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace) {
   Queue& queue = *queues_[contact->queue];
-  auto offer = std::make_unique<Offer>();
-  offer->id = next_offer_++;
+  Offer* offer = NewOffer(next_offer_++);
+  offer->state = OfferState::kPending;
+  offer->accepted = Accepted{};
   offer->contact = contact->id;
   offer->agent = agent->index;
   offer->expires = Now() + queue.config.offer_timeout;
@@ -762,12 +763,35 @@ void Router::MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace
   Refresh(agent);
   AddTimer(offer->expires, kOfferTimeout, offer->id, 0);
   events_.push_back(OfferMade{offer->id, contact->id, agent->config.name, offer->expires});
-  offers_[offer->id] = std::move(offer);
+}
+
+Router::Offer* Router::FindOffer(uint64_t id) {
+  return const_cast<Offer*>(static_cast<const Router*>(this)->FindOffer(id));
+}
+
+const Router::Offer* Router::FindOffer(uint64_t id) const {
+  const std::size_t slot = id % kKeptOffers;
+  if (slot < offer_slots_.size() && offer_slots_[slot] && offer_slots_[slot]->id == id) {
+    return offer_slots_[slot].get();
+  }
+  auto it = long_pending_.find(id);
+  return it == long_pending_.end() ? nullptr : it->second.get();
+}
+
+Router::Offer* Router::NewOffer(uint64_t id) {
+  const std::size_t slot = id % kKeptOffers;
+  if (slot >= offer_slots_.size()) offer_slots_.resize(slot + 1);  // ids are consecutive
+  std::unique_ptr<Offer>& occupant = offer_slots_[slot];
+  if (occupant && occupant->state == OfferState::kPending) {
+    long_pending_[occupant->id] = std::move(occupant);
+  }
+  if (!occupant) occupant = std::make_unique<Offer>();
+  occupant->id = id;
+  return occupant.get();
 }
 
 void Router::EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue) {
   offer->state = state;
-  finished_offers_.push_back(offer->id);
   Agent* agent = agents_[offer->agent].get();
   Contact* contact = contacts_[offer->contact].get();
   agent->pending_offer.reset();
@@ -797,26 +821,18 @@ void Router::EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool 
   }
   if (agent->state != AgentState::kLoggedOut) BecomeFree(agent);
   if (requeue && contact->state == ContactState::kWaiting) MatchContact(contact);
-  ForgetOldOffers();
-}
-
-void Router::ForgetOldOffers() {
-  while (finished_offers_.size() > kKeptOffers) {
-    offers_.erase(finished_offers_.front());
-    finished_offers_.pop_front();
-  }
 }
 
 absl::StatusOr<Router::Offer*> Router::FindOfferTo(const std::string& agent_name,
                                                    uint64_t offer_id) {
   auto agent = FindAgent(agent_name);
   if (!agent.ok()) return agent.status();
-  auto it = offers_.find(offer_id);
-  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
-  if (it->second->agent != (*agent)->index) {
+  Offer* found = FindOffer(offer_id);
+  if (found == nullptr) return absl::NotFoundError(absl::StrCat("offer: ", offer_id, " not found"));
+  if (found->agent != (*agent)->index) {
     return absl::PermissionDeniedError(absl::StrCat("offer: ", offer_id, " was made to another agent"));
   }
-  return it->second.get();
+  return found;
 }
 
 absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t offer_id) {
@@ -831,14 +847,12 @@ absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t 
   Contact& contact = *contacts_[offer.contact];
   Agent& a = *agents_[offer.agent];
   offer.state = OfferState::kAccepted;
-  finished_offers_.push_back(offer.id);
   a.pending_offer.reset();
   a.missed = 0;
   (IsVoice(contact.spec.channel) ? a.active_calls : a.active_tickets)++;
   contact.state = ContactState::kActive;
   contact.answer_time = Now();
   offer.accepted = Accepted{contact.id, Now() - contact.enqueue_time};
-  ForgetOldOffers();
   ++contact.overflow_generation;  // no overflow once answered
   events_.push_back(ContactLeft{contact.id, /*answered=*/true});
   SetState(&a, AgentState::kBusy, "");
@@ -999,7 +1013,7 @@ absl::Status Router::Logout(const std::string& agent_name) {
   SetState(&a, AgentState::kLoggedOut, "");
   RemoveFromSets(&a);
   if (pending) {
-    EndOffer(offers_[*pending].get(), OfferState::kWithdrawn, /*counts_as_miss=*/false,
+    EndOffer(FindOffer(*pending), OfferState::kWithdrawn, /*counts_as_miss=*/false,
              /*requeue=*/true);
   }
   // Contacts waiting for this agent as preferred go to their queue at once.
@@ -1071,7 +1085,7 @@ absl::Status Router::Abandon(uint64_t contact_id) {
         absl::StrCat("contact: ", contact_id, " is connected; end it instead"));
   }
   if (contact.state == ContactState::kOffered) {
-    Offer* offer = offers_[*contact.offer].get();
+    Offer* offer = FindOffer(*contact.offer);
     EndOffer(offer, OfferState::kWithdrawn, /*counts_as_miss=*/false, /*requeue=*/false);
   } else {
     Unplace(&contact);
@@ -1115,9 +1129,9 @@ void Router::RunDueTimers() {
     timers_.pop();
     switch (timer.kind) {
       case kOfferTimeout: {
-        auto it = offers_.find(timer.id);
-        if (it != offers_.end() && it->second->state == OfferState::kPending) {
-          EndOffer(it->second.get(), OfferState::kTimedOut, /*counts_as_miss=*/true, /*requeue=*/true);
+        Offer* offer = FindOffer(timer.id);
+        if (offer != nullptr && offer->state == OfferState::kPending) {
+          EndOffer(offer, OfferState::kTimedOut, /*counts_as_miss=*/true, /*requeue=*/true);
         }
         break;
       }
@@ -1215,9 +1229,9 @@ absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) 
 }
 
 absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
-  auto it = offers_.find(offer);
-  if (it == offers_.end()) return absl::NotFoundError(absl::StrCat("offer: ", offer, " not found"));
-  const Offer& made = *it->second;
+  const Offer* found = FindOffer(offer);
+  if (found == nullptr) return absl::NotFoundError(absl::StrCat("offer: ", offer, " not found"));
+  const Offer& made = *found;
   const CompactTrace& compact = made.trace;
   DecisionTrace trace;
   trace.offer = made.id;
@@ -1254,12 +1268,11 @@ absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
 }
 
 absl::StatusOr<OfferMade> Router::PendingOffer(uint64_t offer) const {
-  auto it = offers_.find(offer);
-  if (it == offers_.end() || it->second->state != OfferState::kPending) {
+  const Offer* found = FindOffer(offer);
+  if (found == nullptr || found->state != OfferState::kPending) {
     return absl::NotFoundError(absl::StrCat("offer: ", offer, " is not pending"));
   }
-  return OfferMade{it->second->id, it->second->contact, agents_[it->second->agent]->config.name,
-                   it->second->expires};
+  return OfferMade{found->id, found->contact, agents_[found->agent]->config.name, found->expires};
 }
 
 }  // namespace servicedesk::routing

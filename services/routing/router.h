@@ -284,7 +284,13 @@ class Router {
   // when the contact itself is gone (abandoned).
   void EndOffer(Offer* offer, OfferState state, bool counts_as_miss, bool requeue);
   void Overflow(Contact* contact);
-  void ForgetOldOffers();
+  // Offers live in slots by id (id modulo kKeptOffers): the slot of an ended offer is
+  // reused, allocation and all, by the offer made kKeptOffers later, so ended offers (for
+  // idempotent answers and traces) are remembered without a cost per decision. An offer
+  // still pending when its slot is needed again moves to `long_pending_`.
+  Offer* FindOffer(uint64_t id);
+  const Offer* FindOffer(uint64_t id) const;
+  Offer* NewOffer(uint64_t id);
   // The checks shared by Enqueue and Restore, then admission under `id`.
   absl::StatusOr<uint64_t> Admit(const ContactSpec& spec, uint64_t id, bool restoring);
   absl::StatusOr<uint64_t> Transfer(const std::string& agent, uint64_t contact,
@@ -309,8 +315,8 @@ class Router {
   std::vector<std::unique_ptr<Agent>> agents_;
   absl::flat_hash_map<std::string, uint32_t> agent_index_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Contact>> contacts_;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Offer>> offers_;
-  std::deque<uint64_t> finished_offers_;  // bounded memory of ended offers and traces
+  std::vector<std::unique_ptr<Offer>> offer_slots_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Offer>> long_pending_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<RoutingEvent> events_;
   uint64_t next_contact_ = 1;

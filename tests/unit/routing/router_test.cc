@@ -699,5 +699,39 @@ TEST_F(RouterTest, QueuedAndLeftEventsTellWhatToPersist) {
   EXPECT_EQ(router_.WaitingRecord(answered).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RouterTest, EndedOffersAreRememberedBoundedlyAndALongPendingOneIsNeverLost) {
+  QueueConfig slow = Queue("slow", {{"slow", 1}});
+  slow.offer_timeout = absl::Hours(2);
+  AddQueue(slow);
+  QueueConfig fast = Queue("fast", {{"fast", 1}});
+  fast.wrap_up = absl::ZeroDuration();
+  AddQueue(fast);
+  AddReadyAgent("waiter", {{"slow", 5}});
+  AddReadyAgent("worker", {{"fast", 5}});
+  Enqueue("slow");
+  auto first = Offers();
+  ASSERT_EQ(first.size(), 1u);
+  const uint64_t pending = last_offer_["waiter"];
+  // More offers than the router remembers, while the first one keeps ringing.
+  uint64_t first_fast = 0, last_fast = 0;
+  for (int i = 0; i < 100'001; ++i) {
+    const uint64_t contact = Enqueue("fast");
+    for (const auto& event : router_.TakeEvents()) {
+      if (const auto* offer = std::get_if<OfferMade>(&event)) last_fast = offer->offer;
+    }
+    if (first_fast == 0) first_fast = last_fast;
+    ASSERT_TRUE(router_.Accept("worker", last_fast).ok());
+    ASSERT_TRUE(router_.EndContact("worker", contact).ok());
+  }
+  router_.TakeEvents();
+  // The long-pending offer is still there and can be answered.
+  EXPECT_TRUE(router_.Trace(pending).ok());
+  EXPECT_TRUE(router_.Accept("waiter", pending).ok());
+  // The oldest ended offer is forgotten; the latest is remembered (an idempotent answer).
+  EXPECT_EQ(router_.Accept("worker", first_fast).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(router_.Reject("worker", last_fast).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(router_.Trace(last_fast).ok());
+}
+
 }  // namespace
 }  // namespace servicedesk::routing
