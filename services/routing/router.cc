@@ -306,6 +306,20 @@ absl::Status Router::UpsertQueue(const QueueConfig& config) {
     widened.widened_skills.reset();
     widened.max_wait = absl::ZeroDuration();
     queue->overflow_to = define(widened)->index;
+  } else if (auto stale = queue_index_.find(config.name + "~widened"); stale != queue_index_.end()) {
+    // The queue no longer widens: whoever waits with the widened requirement comes back.
+    Queue& from = *queues_[stale->second];
+    std::vector<uint64_t> back;
+    for (const WaitKey& key : from.waiting) back.push_back(key.contact);
+    for (uint64_t id : back) {
+      Contact* contact = contacts_[id].get();
+      Unplace(contact);
+      contact->queue = queue->index;
+      contact->key = OrderKey(*contact, *queue);
+      ++contact->overflow_generation;
+      events_.push_back(ContactOverflowed{id, from.config.name, config.name});
+      Place(contact);
+    }
   }
   // Waiting contacts take the new base priority and overflow rule.
   std::vector<uint64_t> waiting;
@@ -559,7 +573,7 @@ void Router::Unplace(Contact* contact) {
 }
 
 absl::StatusOr<uint64_t> Router::Enqueue(const ContactSpec& spec) {
-  return Admit(spec, next_contact_, /*restoring=*/false);
+  return Admit(spec, next_contact_, AdmitMode::kNew);
 }
 
 absl::Status Router::Restore(uint64_t id, const ContactSpec& spec) {
@@ -568,7 +582,7 @@ absl::Status Router::Restore(uint64_t id, const ContactSpec& spec) {
     return absl::AlreadyExistsError(absl::StrCat("contact: ", id, " is already in the router"));
   }
   if (!spec.enqueue_time) return absl::InvalidArgumentError("enqueue_time: required to restore");
-  auto admitted = Admit(spec, id, /*restoring=*/true);
+  auto admitted = Admit(spec, id, AdmitMode::kRestore);
   return admitted.ok() ? absl::OkStatus() : admitted.status();
 }
 
@@ -585,7 +599,8 @@ absl::StatusOr<ContactSpec> Router::WaitingRecord(uint64_t id) const {
   return spec;
 }
 
-absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, bool restoring) {
+absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, AdmitMode mode) {
+  const bool restoring = mode == AdmitMode::kRestore;
   auto queue_it = queue_index_.find(spec.queue);
   if (queue_it == queue_index_.end()) {
     return absl::NotFoundError(absl::StrCat("queue: '", spec.queue.substr(0, 100), "' not found"));
@@ -595,7 +610,7 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, boo
     return absl::InvalidArgumentError(absl::StrCat("channel: queue '", spec.queue, "' does not take ",
                                                    ChannelName(spec.channel), "s"));
   }
-  if (!restoring && static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+  if (mode == AdmitMode::kNew && static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
     return absl::ResourceExhaustedError(
         absl::StrCat("queue: '", spec.queue, "' is full (", queue.config.max_length, " waiting)"));
   }
@@ -783,6 +798,12 @@ Router::Offer* Router::NewOffer(uint64_t id) {
   if (slot >= offer_slots_.size()) offer_slots_.resize(slot + 1);  // ids are consecutive
   std::unique_ptr<Offer>& occupant = offer_slots_[slot];
   if (occupant && occupant->state == OfferState::kPending) {
+    if (long_pending_.size() >= 1024) {
+      // Ended ones are kept for idempotent answers, but not forever.
+      absl::erase_if(long_pending_, [](const auto& entry) {
+        return entry.second->state != OfferState::kPending;
+      });
+    }
     long_pending_[occupant->id] = std::move(occupant);
   }
   if (!occupant) occupant = std::make_unique<Offer>();
@@ -855,10 +876,11 @@ absl::StatusOr<Accepted> Router::Accept(const std::string& agent_name, uint64_t 
   offer.accepted = Accepted{contact.id, Now() - contact.enqueue_time};
   ++contact.overflow_generation;  // no overflow once answered
   events_.push_back(ContactLeft{contact.id, /*answered=*/true});
+  const Accepted accepted = offer.accepted;  // MatchAgent may reuse the offer's slot
   SetState(&a, AgentState::kBusy, "");
   Refresh(&a);
   MatchAgent(&a);  // may take another ticket
-  return offer.accepted;
+  return accepted;
 }
 
 absl::Status Router::Reject(const std::string& agent_name, uint64_t offer_id) {
@@ -950,6 +972,11 @@ absl::StatusOr<uint64_t> Router::Transfer(const std::string& agent_name, uint64_
       return absl::FailedPreconditionError(
           absl::StrCat("to_agent: '", to_agent, "' is LOGGED_OUT"));
     }
+    if (!queues_[contact.queue]->serves[static_cast<int>(spec.channel)]) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "queue: '", queues_[contact.queue]->config.name, "' no longer takes ",
+          ChannelName(spec.channel), "s"));
+    }
     spec.queue = queues_[contact.queue]->config.name;
     spec.preferred_agent = to_agent;
   } else {
@@ -968,7 +995,9 @@ absl::StatusOr<uint64_t> Router::Transfer(const std::string& agent_name, uint64_
     spec.queue = queue_name;
   }
   if (auto ended = EndContact(agent_name, contact_id); !ended.ok()) return ended;
-  return Enqueue(spec);
+  // Admitted without the length limit: checked above for a queue; a caller handed to a
+  // colleague is not refused because others wait.
+  return Admit(spec, next_contact_, AdmitMode::kTransfer);
 }
 
 absl::Status Router::CompleteWrapUp(const std::string& agent_name) {

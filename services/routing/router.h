@@ -291,8 +291,11 @@ class Router {
   Offer* FindOffer(uint64_t id);
   const Offer* FindOffer(uint64_t id) const;
   Offer* NewOffer(uint64_t id);
-  // The checks shared by Enqueue and Restore, then admission under `id`.
-  absl::StatusOr<uint64_t> Admit(const ContactSpec& spec, uint64_t id, bool restoring);
+  // The checks shared by Enqueue, Restore and transfers, then admission under `id`.
+  // kRestore and kTransfer skip the queue's length limit; kRestore also the preferred-agent
+  // reservation and the ContactQueued event.
+  enum class AdmitMode { kNew, kRestore, kTransfer };
+  absl::StatusOr<uint64_t> Admit(const ContactSpec& spec, uint64_t id, AdmitMode mode);
   absl::StatusOr<uint64_t> Transfer(const std::string& agent, uint64_t contact,
                                     const std::string& queue, const std::string& to_agent);
   void AddTimer(absl::Time at, int kind, uint64_t id, uint64_t generation);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/customers/resource_names.h"
 #include "services/server/logging.h"
@@ -93,6 +94,32 @@ absl::Status RoutingDesk::Start() {
     }
   }
 
+  // Waiting contacts back in their places, in id order (ties keep their arrival order),
+  // before the config file is applied: a change it makes is checked against them (a queue
+  // may not drop a channel its waiting contacts need).
+  router_.ReserveContactIds(snapshot->next_contact_id);
+  int restored = 0;
+  rocksdb::WriteBatch batch;
+  for (const auto& row : snapshot->contacts) {
+    auto spec = SpecFromRow(row);
+    absl::Status status = spec.ok() ? router_.Restore(row.contact_id(), *spec) : spec.status();
+    constexpr absl::string_view kWidened = "~widened";
+    if (!status.ok() && spec.ok() && absl::EndsWith(spec->queue, kWidened)) {
+      // The queue no longer widens: the contact waits in the queue it came from.
+      spec->queue.resize(spec->queue.size() - kWidened.size());
+      status = router_.Restore(row.contact_id(), *spec);
+      if (status.ok()) store_.PutContact(&batch, RowFromSpec(row.contact_id(), *spec));
+    }
+    if (!status.ok()) {
+      // Kept, and said at every start until someone acts: a waiting customer is never dropped.
+      LogEvent(spdlog::level::err, "routing.contact_not_restored",
+               {{"contact", ContactName(row.contact_id())}, {"queue", row.queue()},
+                {"error", std::string(status.message())}});
+      continue;
+    }
+    ++restored;
+  }
+
   // What the config file defines, over what is stored (and stored, so the event log says so).
   auto apply_file = [&](v1::RoutingConfigChanged definition) -> absl::Status {
     definition.set_source("config file");
@@ -123,22 +150,6 @@ absl::Status RoutingDesk::Start() {
     if (auto s = apply_file(d); !s.ok()) return s;
   }
 
-  // Waiting contacts back in their places, in id order (ties keep their arrival order).
-  router_.ReserveContactIds(snapshot->next_contact_id);
-  int restored = 0;
-  rocksdb::WriteBatch batch;
-  for (const auto& row : snapshot->contacts) {
-    auto spec = SpecFromRow(row);
-    absl::Status status = spec.ok() ? router_.Restore(row.contact_id(), *spec) : spec.status();
-    if (!status.ok()) {
-      // Its queue was removed from the config while the desk was down: recorded, not hidden.
-      LogEvent(spdlog::level::err, "routing.contact_not_restored",
-               {{"contact", ContactName(row.contact_id())}, {"error", std::string(status.message())}});
-      store_.DeleteContact(&batch, row.contact_id());
-      continue;
-    }
-    ++restored;
-  }
   // Every session ended with the previous process.
   v1::Event event;
   *event.mutable_time() = ToTimestamp(clock_->Now());
@@ -274,9 +285,11 @@ absl::StatusOr<v1::RoutingConfigChanged> RoutingDesk::Define(v1::RoutingConfigCh
   *event.mutable_time() = ToTimestamp(clock_->Now());
   event.set_principal(principal);
   *event.mutable_routing_config_changed() = definition;
-  if (auto seq = writer_->Commit(&batch, &event); !seq.ok()) return seq.status();
-  // A new queue or agent may match waiting work at once.
-  if (auto s = Commit(principal); !s.ok()) return s;
+  auto seq = writer_->Commit(&batch, &event);
+  // A new queue or agent may match waiting work at once: that is committed either way.
+  auto matched = Commit(principal);
+  if (!seq.ok()) return seq.status();
+  if (!matched.ok()) return matched;
   return definition;
 }
 
@@ -557,8 +570,11 @@ void RoutingDesk::OnSessionLost(const std::string& agent, uint64_t session_id) {
 
 absl::StatusOr<v1::AgentStatus> RoutingDesk::Then(absl::Status status, const std::string& agent,
                                                   const std::string& principal) {
+  // Committed whatever the outcome: a refused command changes nothing, but anything the
+  // router did must never stay unsaved and unsent.
+  auto stored = Commit(principal);
   if (!status.ok()) return status;
-  if (auto stored = Commit(principal); !stored.ok()) return stored;
+  if (!stored.ok()) return stored;
   return Status(agent);
 }
 
@@ -609,8 +625,9 @@ absl::StatusOr<v1::AcceptOfferResponse> RoutingDesk::Accept(const std::string& a
   auto id = ParseOfferName(offer, "offer");
   if (!id.ok()) return id.status();
   auto accepted = router_.Accept(agent, *id);
+  auto stored = Commit(principal);
   if (!accepted.ok()) return accepted.status();
-  if (auto stored = Commit(principal); !stored.ok()) return stored;
+  if (!stored.ok()) return stored;
   v1::AcceptOfferResponse response;
   response.set_contact(ContactName(accepted->contact));
   *response.mutable_waited() = ToDuration(accepted->waited);
@@ -661,8 +678,9 @@ absl::StatusOr<v1::TransferResponse> RoutingDesk::Transfer(const std::string& ag
     default:
       return absl::InvalidArgumentError("target: a queue or to_agent is required");
   }
+  auto stored = Commit(principal);
   if (!moved.ok()) return moved.status();
-  if (auto stored = Commit(principal); !stored.ok()) return stored;
+  if (!stored.ok()) return stored;
   v1::TransferResponse response;
   response.set_contact(ContactName(*moved));
   return response;
@@ -756,7 +774,10 @@ absl::StatusOr<v1::Contact> RoutingDesk::Enqueue(const v1::EnqueueContactRequest
   }
   spec.enqueue_time = clock_->Now();
   auto id = router_.Enqueue(spec);
-  if (!id.ok()) return id.status();
+  if (!id.ok()) {
+    (void)Commit(principal);
+    return id.status();
+  }
   rocksdb::WriteBatch batch;
   if (!request.request_id().empty()) store_.PutRequest(&batch, request.request_id(), *id);
   auto contact = ContactProto(*id);  // before Commit: an offer may already be out
@@ -770,8 +791,10 @@ absl::StatusOr<v1::Contact> RoutingDesk::Abandon(const std::string& contact,
   if (!id.ok()) return id.status();
   auto before = ContactProto(*id);
   if (!before.ok()) return before.status();
-  if (auto s = router_.Abandon(*id); !s.ok()) return s;
-  if (auto stored = Commit(principal); !stored.ok()) return stored;
+  auto abandoned = router_.Abandon(*id);
+  auto stored = Commit(principal);
+  if (!abandoned.ok()) return abandoned;
+  if (!stored.ok()) return stored;
   before->set_state("ABANDONED");
   return before;
 }
@@ -780,6 +803,10 @@ absl::StatusOr<std::vector<v1::Contact>> RoutingDesk::Waiting(const std::string&
   if (auto s = CheckResourceName(queue, "queues", "queue"); !s.ok()) return s;
   auto ids = router_.Waiting(queue);
   if (!ids.ok()) return ids.status();
+  // Then those that overflowed into the queue's widened requirement (queue "<name>~widened").
+  if (auto widened = router_.Waiting(queue + "~widened"); widened.ok()) {
+    ids->insert(ids->end(), widened->begin(), widened->end());
+  }
   std::vector<v1::Contact> out;
   for (uint64_t id : *ids) {
     auto contact = ContactProto(id);

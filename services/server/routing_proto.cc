@@ -159,6 +159,10 @@ v1::CustomerTier TierToProto(routing::Tier tier) {
 
 absl::StatusOr<std::vector<routing::SkillRequirement>> SkillsFromProto(
     const google::protobuf::RepeatedPtrField<v1::SkillRequirement>& skills, absl::string_view field) {
+  constexpr int kMaxSkills = 100;
+  if (skills.size() > kMaxSkills) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxSkills, " skills"));
+  }
   std::vector<routing::SkillRequirement> out;
   for (int i = 0; i < skills.size(); ++i) {
     const std::string item = absl::StrCat(field, "[", i, "]");

@@ -28,9 +28,19 @@ class SessionStream final : public SessionSink {
   explicit SessionStream(Stream* stream) : stream_(stream) {}
 
   // Desk loop.
+  // A console that stops reading (its connection stalled while keep-alive pings still
+  // pass) is cut off rather than allowed to grow the desk's memory.
+  static constexpr std::size_t kMaxQueued = 10000;
+
   void Send(v1::AgentEvent event) override {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
+    if (queue_.size() >= kMaxQueued) {
+      Abandon(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "session: the console does not read its events; reconnect"));
+      Pump();
+      return;
+    }
     queue_.push_back(std::move(event));
     Pump();
   }

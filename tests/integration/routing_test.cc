@@ -161,8 +161,9 @@ class RoutingTest : public ::testing::Test {
     return config;
   }
 
-  void Start() {
-    auto desk = DeskServer::Start(MakeConfig());
+  void Start() { Start(MakeConfig()); }
+  void Start(const Config& config) {
+    auto desk = DeskServer::Start(config);
     ASSERT_TRUE(desk.ok()) << desk.status();
     desk_ = *std::move(desk);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(desk_->port()),
@@ -466,6 +467,41 @@ TEST_F(RoutingTest, AnAbsurdTimeoutInTheConfigFileStopsTheStartWithTheFieldNamed
   EXPECT_EQ(queues.queues(0).offer_timeout().seconds(), 15);
 }
 
+TEST_F(RoutingTest, AContactWaitingWithAWidenedRequirementSurvivesTheWideningsRemoval) {
+  desk_->Shutdown();
+  desk_.reset();
+  Config widening = MakeConfig();
+  v1::Queue& billing = widening.routing.queues[0];
+  *billing.mutable_max_wait() = Seconds(0.2);
+  v1::SkillRequirement* wide = billing.add_widened_skills();
+  wide->set_skill("skills/billing");
+  wide->set_min_proficiency(1);
+  billing.mutable_skills(0)->set_min_proficiency(9);  // nobody qualifies at first
+  Start(widening);
+  const v1::Contact contact = Enqueue();
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::vector<v1::Contact> waiting;
+  do {
+    std::this_thread::sleep_for(50ms);
+    waiting = Waiting();
+  } while ((waiting.empty() || waiting[0].queue() != "queues/billing~widened") &&
+           std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].queue(), "queues/billing~widened");  // overflowed, and listed
+
+  // The widening is removed from the config while the desk is down: the caller is not
+  // dropped but waits in the queue they came from, with the same enqueue time.
+  desk_->Shutdown();
+  desk_.reset();
+  Start(MakeConfig());
+  waiting = Waiting();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].name(), contact.name());
+  EXPECT_EQ(waiting[0].queue(), "queues/billing");
+  EXPECT_EQ(waiting[0].enqueue_time().seconds(), contact.enqueue_time().seconds());
+  EXPECT_EQ(waiting[0].enqueue_time().nanos(), contact.enqueue_time().nanos());
+}
+
 TEST_F(RoutingTest, ASecondSessionReplacesTheFirst) {
   auto first = ReadyAgent(kAgent1);
   Session second(agents_.get(), kAgent1);
@@ -518,6 +554,14 @@ TEST_F(RoutingTest, EnqueueValidatesAndARetryWithTheSameRequestIdIsHarmless) {
   Enqueue(500, "", "", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), StartsWith("priority_adjust:"));
+  v1::EnqueueContactRequest many;
+  many.set_channel(v1::CONTACT_CHANNEL_CALL);
+  many.set_queue("queues/billing");
+  for (int i = 0; i < 101; ++i) many.add_extra_skills()->set_skill("skills/s" + std::to_string(i));
+  v1::Contact refused;
+  status = contacts_->EnqueueContact(Context(kCti).get(), many, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), StartsWith("extra_skills: at most 100"));
   Enqueue(0, "customers/999999", "", &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(status.error_message(), StartsWith("customer:"));

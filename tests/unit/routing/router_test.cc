@@ -472,6 +472,27 @@ TEST_F(RouterTest, PreferredAgentWhoRejectsLetsOthersTakeItAtOnce) {
 namespace servicedesk::routing {
 namespace {
 
+TEST_F(RouterTest, RemovingTheWideningBringsItsWaitingContactsBack) {
+  QueueConfig queue = Queue("tech", {{"tech", 9}});
+  queue.max_wait = absl::Seconds(60);
+  queue.widened_skills = std::vector<SkillRequirement>{{"tech", 1}};
+  AddQueue(queue);
+  const uint64_t id = Enqueue("tech");
+  Advance(absl::Seconds(61));
+  EXPECT_EQ(router_.GetContact(id)->queue, "tech~widened");
+  router_.TakeEvents();
+  queue.max_wait = absl::ZeroDuration();
+  queue.widened_skills.reset();
+  AddQueue(queue);
+  EXPECT_EQ(router_.GetContact(id)->queue, "tech");
+  EXPECT_THAT(*router_.Waiting("tech"), ElementsAre(id));
+  bool told = false;  // the owner hears of the move (and persists it)
+  for (const auto& event : router_.TakeEvents()) {
+    if (const auto* moved = std::get_if<ContactOverflowed>(&event)) told = moved->contact == id;
+  }
+  EXPECT_TRUE(told);
+}
+
 TEST_F(RouterTest, OverflowCyclesAreRefused) {
   AddQueue(Queue("a"));
   QueueConfig b = Queue("b");
@@ -607,6 +628,27 @@ TEST_F(RouterTest, TransferToAnAgentWhoIsFreeOffersItToThem) {
   Offers();
   auto moved = router_.TransferToAgent("junior", call, "senior");
   ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("senior"), *moved)));
+}
+
+TEST_F(RouterTest, ATransferToAColleagueIsNotRefusedBecauseTheQueueIsFull) {
+  QueueConfig queue = Queue("support");
+  queue.max_length = 1;
+  AddQueue(queue);
+  AddReadyAgent("junior");
+  const uint64_t call = Enqueue("support");
+  Offers();
+  ASSERT_TRUE(router_.Accept("junior", last_offer_["junior"]).ok());
+  const absl::Time arrived = router_.GetContact(call)->enqueue_time;
+  clock_.Advance(absl::Seconds(5));
+  Enqueue("support");  // the queue is full now, with a caller who came later
+  ASSERT_TRUE(router_.UpsertAgent(AgentConfig{"senior", "team-1", {}, 3}).ok());
+  ASSERT_TRUE(router_.Login("senior").ok());  // logged in, not ready yet
+  auto moved = router_.TransferToAgent("junior", call, "senior");
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(router_.GetContact(*moved)->enqueue_time, arrived);
+  EXPECT_EQ(router_.GetContact(*moved)->state, ContactState::kWaiting);
+  ASSERT_TRUE(router_.SetReady("senior").ok());  // the transferred caller waited longest
   EXPECT_THAT(Offers(), ElementsAre(std::make_pair(std::string("senior"), *moved)));
 }
 

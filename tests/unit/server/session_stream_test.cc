@@ -89,7 +89,7 @@ v1::AgentEvent Numbered(int i) {
 }
 
 TEST(SessionStreamTest, EverythingSentArrivesInOrderAndTheCallFinishesOnce) {
-  constexpr int kMessages = 20000;
+  constexpr int kMessages = 9000;  // under the outbox's limit even if no write completes
   FakeStream stream(/*inline_completion=*/false);
   SessionStream<FakeStream> state(&stream);
   stream.Attach(&state);
@@ -151,6 +151,20 @@ TEST(SessionStreamTest, WritesCompletingInlineDoNotDeadlockOrReorder) {
   EXPECT_EQ(stream.written().back(), 999);
   EXPECT_EQ(stream.finishes(), 1);
   EXPECT_EQ(stream.final_status().error_code(), grpc::StatusCode::ABORTED);
+}
+
+TEST(SessionStreamTest, AConsoleThatStopsReadingIsCutOffNotBuffered) {
+  FakeStream stream(/*inline_completion=*/false);
+  SessionStream<FakeStream> state(&stream);
+  stream.Attach(&state);
+  // Nothing completes while the desk sends: the first write hangs in flight.
+  const int sent = static_cast<int>(SessionStream<FakeStream>::kMaxQueued) + 5;
+  for (int i = 0; i < sent; ++i) state.Send(Numbered(i));
+  std::thread grpc_thread([&] { stream.Run(); });
+  grpc_thread.join();
+  EXPECT_EQ(stream.finishes(), 1);
+  EXPECT_EQ(stream.final_status().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(stream.written().size(), 1u);  // the write in flight; the rest was dropped
 }
 
 }  // namespace
