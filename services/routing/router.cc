@@ -628,7 +628,23 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
     }
   }
 
-  auto contact = std::make_unique<Contact>();
+  std::unique_ptr<Contact> contact;
+  if (spare_contacts_.empty()) {
+    contact = std::make_unique<Contact>();
+  } else {
+    // A finished contact's memory, strings and vectors keep their capacity.
+    contact = std::move(spare_contacts_.back());
+    spare_contacts_.pop_back();
+    contact->extra_skills.clear();
+    contact->declined_by.clear();
+    contact->state = ContactState::kWaiting;
+    contact->reserved_until = absl::Time();
+    contact->reserved = false;
+    contact->offer.reset();
+    contact->agent.reset();
+    contact->answer_time.reset();
+    contact->overflow_generation = 0;
+  }
   contact->id = id;
   next_contact_ = std::max(next_contact_, id + 1);
   contact->spec = spec;
@@ -915,7 +931,7 @@ absl::Status Router::EndContact(const std::string& agent_name, uint64_t contact_
   ++a.handled;
   a.talk_us += absl::ToInt64Microseconds(Now() - *contact.answer_time);
   const absl::Duration wrap_up = queues_[contact.queue]->config.wrap_up;
-  contacts_.erase(it);
+  Forget(it);
   if (a.active_calls + a.active_tickets == 0) a.idle_since = Now();
   if (voice && wrap_up > absl::ZeroDuration()) {
     SetState(&a, AgentState::kWrapUp, "");
@@ -1120,8 +1136,13 @@ absl::Status Router::Abandon(uint64_t contact_id) {
     Unplace(&contact);
   }
   events_.push_back(ContactLeft{contact_id, /*answered=*/false});
-  contacts_.erase(contact_id);
+  Forget(contacts_.find(contact_id));
   return absl::OkStatus();
+}
+
+void Router::Forget(ContactMap::iterator it) {
+  if (spare_contacts_.size() < kSpareContacts) spare_contacts_.push_back(std::move(it->second));
+  contacts_.erase(it);
 }
 
 void Router::Overflow(Contact* contact) {

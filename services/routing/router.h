@@ -317,7 +317,12 @@ class Router {
   std::vector<Head> heads_;  // by queue index
   std::vector<std::unique_ptr<Agent>> agents_;
   absl::flat_hash_map<std::string, uint32_t> agent_index_;
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Contact>> contacts_;
+  using ContactMap = absl::flat_hash_map<uint64_t, std::unique_ptr<Contact>>;
+  ContactMap contacts_;
+  // Finished contacts' allocations, reused by the next ones (no allocation per contact).
+  static constexpr std::size_t kSpareContacts = 1024;
+  std::vector<std::unique_ptr<Contact>> spare_contacts_;
+  void Forget(ContactMap::iterator it);
   std::vector<std::unique_ptr<Offer>> offer_slots_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Offer>> long_pending_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;

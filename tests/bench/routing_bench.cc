@@ -55,6 +55,7 @@ struct Key {
 
 struct Result {
   Percentiles decision;
+  Percentiles wrap_up_decision;
   Percentiles arrival;
   Percentiles set_primitive;              // in a tight loop of its own: caches warm
   Percentiles set_primitive_interleaved;  // one insert and erase after each decision
@@ -75,8 +76,9 @@ Result Run(const Sizes& sizes, int operations, int warmup, uint64_t seed) {
     if (b == a) b = (a + 1) % sizes.skills;
     queue.skills = {{skill_name(a), 1}, {skill_name(b), 1}};
     queue.base_priority = static_cast<int>(random() % 10);
-    queue.wrap_up = absl::ZeroDuration();
-    queue.offer_timeout = absl::Hours(1);
+    // Half the queues have wrap-up (ended by CompleteWrapUp), half none (EndContact frees).
+    queue.wrap_up = q % 2 == 0 ? absl::ZeroDuration() : absl::Seconds(60);
+    queue.offer_timeout = absl::Seconds(15);
     queue.max_length = 1'000'000;
     (void)router.UpsertQueue(queue);
   }
@@ -127,7 +129,7 @@ Result Run(const Sizes& sizes, int operations, int warmup, uint64_t seed) {
   // Each step: a busy agent ends a contact (agent-side decision: the best waiting contact
   // across their queues), then a contact arrives (contact-side decision: the best free agent,
   // if any). Only steps that ended in an offer count as decisions.
-  std::vector<double> decision_ns, arrival_ns, interleaved_ns;
+  std::vector<double> decision_ns, wrap_up_ns, arrival_ns, interleaved_ns;
   std::set<Key> interleaved;
   for (int i = 0; i < sizes.waiting; ++i) {
     interleaved.insert({static_cast<double>(random() % 100), i, static_cast<uint64_t>(i)});
@@ -147,19 +149,35 @@ Result Run(const Sizes& sizes, int operations, int warmup, uint64_t seed) {
   double decision_total_s = 0;
   auto step = [&](int op, bool measure) {
     clock.Advance(absl::Milliseconds(10));
+    // As the desk does: due timers run (here, offer timeouts of offers long accepted and
+    // wrap-ups completed by hand are no-ops), so the timer heap stays the size it has in use.
+    router.RunDueTimers();
+    settle();
     if (!busy.empty()) {
       const std::size_t pick = random() % busy.size();
       const auto [agent, contact] = busy[pick];
       busy[pick] = busy.back();
       busy.pop_back();
-      const int64_t before = decisions;
-      const auto started = SteadyClock::now();
+      int64_t before = decisions;
+      auto started = SteadyClock::now();
       (void)router.EndContact(agent, contact);
-      const auto ended = SteadyClock::now();
+      auto ended = SteadyClock::now();
       settle();
       if (measure && decisions > before) {
         decision_ns.push_back(std::chrono::duration<double, std::nano>(ended - started).count());
         decision_total_s += std::chrono::duration<double>(ended - started).count();
+      }
+      if (router.GetAgent(agent)->state == AgentState::kWrapUp) {
+        // The agent finishes wrap-up: free again, the decision happens here.
+        before = decisions;
+        started = SteadyClock::now();
+        (void)router.CompleteWrapUp(agent);
+        ended = SteadyClock::now();
+        settle();
+        if (measure && decisions > before) {
+          wrap_up_ns.push_back(std::chrono::duration<double, std::nano>(ended - started).count());
+          decision_total_s += std::chrono::duration<double>(ended - started).count();
+        }
       }
       if (measure) time_set_operation(op);
     }
@@ -191,7 +209,7 @@ Result Run(const Sizes& sizes, int operations, int warmup, uint64_t seed) {
     set.erase(it);
     primitive_ns.push_back(std::chrono::duration<double, std::nano>(SteadyClock::now() - started).count() / 2);
   }
-  return Result{Summarise(&decision_ns), Summarise(&arrival_ns), Summarise(&primitive_ns),
+  return Result{Summarise(&decision_ns), Summarise(&wrap_up_ns), Summarise(&arrival_ns), Summarise(&primitive_ns),
                 Summarise(&interleaved_ns),
                 static_cast<double>(measured_decisions) / decision_total_s, measured_decisions};
 }
@@ -199,8 +217,9 @@ Result Run(const Sizes& sizes, int operations, int warmup, uint64_t seed) {
 void Print(const char* label, const Sizes& sizes, const Result& r) {
   std::printf("%s: %d agents, %d skills, %d queues, %d waiting\n", label, sizes.agents, sizes.skills,
               sizes.queues, sizes.waiting);
-  std::printf("  decision when an agent frees up     p50 %8.0f ns  p99 %8.0f ns\n", r.decision.p50_ns, r.decision.p99_ns);
-  std::printf("  decision when a contact arrives     p50 %8.0f ns  p99 %8.0f ns\n", r.arrival.p50_ns, r.arrival.p99_ns);
+  std::printf("  decision when an agent ends a contact (no wrap-up) p50 %6.0f ns  p99 %6.0f ns\n", r.decision.p50_ns, r.decision.p99_ns);
+  std::printf("  decision when an agent completes wrap-up          p50 %6.0f ns  p99 %6.0f ns\n", r.wrap_up_decision.p50_ns, r.wrap_up_decision.p99_ns);
+  std::printf("  decision when a contact arrives                   p50 %6.0f ns  p99 %6.0f ns\n", r.arrival.p50_ns, r.arrival.p99_ns);
   std::printf("  std::set insert or erase, own loop   p50 %8.0f ns  p99 %8.0f ns\n", r.set_primitive.p50_ns, r.set_primitive.p99_ns);
   std::printf("  std::set insert or erase, between decisions p50 %6.0f ns  p99 %8.0f ns\n",
               r.set_primitive_interleaved.p50_ns, r.set_primitive_interleaved.p99_ns);
@@ -230,12 +249,19 @@ int main(int argc, char** argv) {
   if (only_1x) return 0;
   const Result large = Run(ten, operations, warmup, seed);
   Print("[10x]", ten, large);
-  const double ratio = small.decision.p99_ns / small.set_primitive_interleaved.p99_ns;
-  const double ratio_warm = small.decision.p99_ns / small.set_primitive.p99_ns;
   std::printf("\n== summary\n");
-  std::printf("ratio decision_p99_vs_set_op_p99 = %.2f (target <= 10) %s  [set op timed between decisions]\n",
-              ratio, ratio <= 10 ? "PASS" : "MISS");
-  std::printf("ratio decision_p99_vs_warm_set_op_p99 = %.2f  [set op in a tight loop of its own]\n", ratio_warm);
+  const struct {
+    const char* name;
+    Percentiles value;
+  } kinds[] = {{"ends_contact", small.decision},
+               {"completes_wrap_up", small.wrap_up_decision},
+               {"contact_arrives", small.arrival}};
+  for (const auto& kind : kinds) {
+    const double ratio = kind.value.p99_ns / small.set_primitive_interleaved.p99_ns;
+    std::printf("ratio decision_p99_vs_set_op_p99[%s] = %.2f (target <= 10) %s  (vs a warm loop's set op: %.2f)\n",
+                kind.name, ratio, ratio <= 10 ? "PASS" : "MISS",
+                kind.value.p99_ns / small.set_primitive.p99_ns);
+  }
   std::printf("decisions_per_second_one_core = %.0f (target >= 100000) %s\n", small.decisions_per_second,
               small.decisions_per_second >= 100000 ? "PASS" : "MISS");
   const double growth = large.decision.p50_ns / small.decision.p50_ns;
