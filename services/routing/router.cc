@@ -103,6 +103,9 @@ struct Router::Queue {
   bool serves[kChannelCount] = {};
   uint32_t overflow_to = UINT32_MAX;  // queue index
   uint64_t round_robin = 0;
+  int held_for_preferred = 0;  // its contacts waiting in agents' reserved sets
+  // Everything waiting for this queue, also what waits for a preferred agent.
+  int length() const { return static_cast<int>(waiting.size()) + held_for_preferred; }
 };
 
 struct Router::Agent {
@@ -545,6 +548,7 @@ void Router::Place(Contact* contact) {
   const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id, contact};
   if (contact->reserved && contact->preferred) {
     agents_[*contact->preferred]->reserved.insert(key);
+    ++queues_[contact->queue]->held_for_preferred;
   } else {
     queues_[contact->queue]->waiting.insert(key);
     UpdateHead(contact->queue);
@@ -566,6 +570,7 @@ void Router::Unplace(Contact* contact) {
   const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id, contact};
   if (contact->reserved && contact->preferred) {
     agents_[*contact->preferred]->reserved.erase(key);
+    --queues_[contact->queue]->held_for_preferred;
   } else {
     queues_[contact->queue]->waiting.erase(key);
     UpdateHead(contact->queue);
@@ -610,7 +615,7 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
     return absl::InvalidArgumentError(absl::StrCat("channel: queue '", spec.queue, "' does not take ",
                                                    ChannelName(spec.channel), "s"));
   }
-  if (mode == AdmitMode::kNew && static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+  if (mode == AdmitMode::kNew && queue.length() >= queue.config.max_length) {
     return absl::ResourceExhaustedError(
         absl::StrCat("queue: '", spec.queue, "' is full (", queue.config.max_length, " waiting)"));
   }
@@ -1005,7 +1010,7 @@ absl::StatusOr<uint64_t> Router::Transfer(const std::string& agent_name, uint64_
       return absl::InvalidArgumentError(absl::StrCat("queue: '", queue_name, "' does not take ",
                                                      ChannelName(spec.channel), "s"));
     }
-    if (static_cast<int>(queue.waiting.size()) >= queue.config.max_length) {
+    if (queue.length() >= queue.config.max_length) {
       return absl::ResourceExhaustedError(absl::StrCat("queue: '", queue_name, "' is full"));
     }
     spec.queue = queue_name;

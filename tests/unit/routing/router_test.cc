@@ -429,6 +429,25 @@ TEST_F(RouterTest, FullQueueIsResourceExhausted) {
   EXPECT_EQ(router_.Waiting("tiny")->size(), 2u);
 }
 
+TEST_F(RouterTest, ContactsHeldForAPreferredAgentCountTowardsTheQueueLength) {
+  QueueConfig queue = Queue("tiny");
+  queue.max_length = 2;
+  AddQueue(queue);
+  AddReadyAgent("owner");
+  const uint64_t first = Enqueue("tiny");
+  Offers();
+  ASSERT_TRUE(router_.Accept("owner", last_offer_["owner"]).ok());  // busy now
+  Enqueue("tiny", Tier::kKeyImportant, Channel::kCall, "owner");    // held for the owner
+  Enqueue("tiny");
+  ContactSpec spec;
+  spec.queue = "tiny";
+  EXPECT_EQ(router_.Enqueue(spec).status().code(), absl::StatusCode::kResourceExhausted);
+  // The held one leaves the count when it is offered.
+  ASSERT_TRUE(router_.EndContact("owner", first).ok());
+  ASSERT_TRUE(router_.CompleteWrapUp("owner").ok());
+  EXPECT_TRUE(router_.Enqueue(spec).ok());
+}
+
 TEST_F(RouterTest, LogoutWithdrawsAPendingOfferAndRequeues) {
   AddQueue(Queue("billing"));
   AddReadyAgent("leaver");
