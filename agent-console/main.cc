@@ -1,9 +1,15 @@
-// desk-console: the agents' client. This first cut is the scripted mode for the
-// customer file: look a caller up, pop their screen, read their history.
+// desk-console: the agents' client. Scripted commands for the customer file (look a caller
+// up, pop their screen, read their history) and for queues, and `agent`: the agent's
+// session, printing offers (with the caller's screen pop) and state changes while it reads
+// commands (ready, accept, end, ...) from standard input, one per line.
 // Human output by default, --json for scripts.
 
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/util/json_util.h>
@@ -14,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
+#include "servicedesk/v1/routing.grpc.pb.h"
 
 namespace {
 
@@ -76,10 +83,207 @@ void PrintInteraction(const v1::Interaction& i) {
             << (i.agent().empty() ? "-" : i.agent()) << "  " << i.outcome() << "  " << i.text() << "\n";
 }
 
+// ---- the agent's session ----
+
+// Output from the stream's thread and the command loop, one whole line at a time.
+std::mutex print_mu;
+
+void PrintEvent(const v1::AgentEvent& event, bool json, std::string* last_offer) {
+  std::lock_guard lock(print_mu);
+  if (json) {
+    std::string out;
+    (void)google::protobuf::util::MessageToJsonString(event, &out);
+    std::cout << out << std::endl;
+    if (event.has_offer()) *last_offer = event.offer().name();
+    return;
+  }
+  if (event.has_status()) {
+    const auto& s = event.status();
+    std::cout << "[state] " << Trim(v1::AgentState_Name(s.state()), "AGENT_STATE_")
+              << (s.reason().empty() ? "" : " (" + s.reason() + ")")
+              << (s.requested_reason().empty() ? "" : ", then NOT_READY (" + s.requested_reason() + ")")
+              << std::endl;
+  } else if (event.has_offer()) {
+    const auto& o = event.offer();
+    *last_offer = o.name();
+    std::cout << "[offer] " << o.name() << ": " << o.contact() << " from " << o.queue() << " ("
+              << Trim(v1::ContactChannel_Name(o.channel()), "CONTACT_CHANNEL_") << "), waited "
+              << o.waited().seconds() << " s; type `accept` or `reject`\n";
+    const auto& pop = o.screen_pop();
+    if (pop.has_customer()) {
+      PrintCustomer(pop.customer());
+      std::cout << "  open tickets: " << pop.open_tickets_size()
+                << "   open complaints: " << pop.open_complaints_size() << "\n";
+      int shown = 0;
+      for (const auto& i : pop.recent_interactions()) {
+        if (shown++ == 3) break;
+        PrintInteraction(i);
+      }
+    } else {
+      std::cout << "  caller without a customer file\n";
+    }
+    std::cout << std::flush;
+  } else if (event.has_offer_withdrawn()) {
+    std::cout << "[withdrawn] " << event.offer_withdrawn().offer() << " "
+              << Trim(v1::OfferState_Name(event.offer_withdrawn().state()), "OFFER_STATE_") << std::endl;
+  } else if (event.has_reminder()) {
+    std::cout << "[reminder] " << event.reminder().text() << std::endl;
+  }
+}
+
+constexpr const char* kAgentHelp =
+    "commands: ready | not-ready <reason code> | accept [offer] | reject [offer] |\n"
+    "          end [contact] | wrap-up | transfer queue <queue> | transfer agent <agent> |\n"
+    "          status | reasons | trace [offer] | logout | quit\n";
+
+// One command line. Returns false to stop.
+bool RunAgentCommand(const std::string& line, const Options& options, v1::AgentService::Stub* agents,
+                     v1::RoutingAdminService::Stub* admin, std::string* last_offer,
+                     std::string* last_contact) {
+  std::istringstream words(line);
+  std::string command, arg1, arg2;
+  words >> command >> arg1 >> arg2;
+  if (command.empty()) return true;
+  auto name = [](const std::string& value, const char* collection) {
+    return value.empty() || absl::StrContains(value, "/") ? value : absl::StrCat(collection, "/", value);
+  };
+  grpc::Status status;
+  v1::AgentStatus state;
+  if (command == "quit" || command == "exit") return false;
+  if (command == "help") {
+    std::cout << kAgentHelp;
+    return true;
+  }
+  if (command == "ready" || command == "not-ready" || command == "logout") {
+    v1::SetStateRequest request;
+    request.set_state(command == "ready"       ? v1::AGENT_STATE_READY
+                      : command == "logout"    ? v1::AGENT_STATE_LOGGED_OUT
+                                               : v1::AGENT_STATE_NOT_READY);
+    request.set_reason_code(name(arg1, "reasonCodes"));
+    status = agents->SetState(NewContext(options).get(), request, &state);
+  } else if (command == "accept") {
+    v1::AcceptOfferRequest request;
+    request.set_offer(arg1.empty() ? *last_offer : name(arg1, "offers"));
+    v1::AcceptOfferResponse response;
+    status = agents->AcceptOffer(NewContext(options).get(), request, &response);
+    if (status.ok()) {
+      *last_contact = response.contact();
+      std::lock_guard lock(print_mu);
+      std::cout << "connected: " << response.contact() << " (waited " << response.waited().seconds()
+                << " s)" << std::endl;
+    }
+  } else if (command == "reject") {
+    v1::RejectOfferRequest request;
+    request.set_offer(arg1.empty() ? *last_offer : name(arg1, "offers"));
+    status = agents->RejectOffer(NewContext(options).get(), request, &state);
+  } else if (command == "end") {
+    v1::EndContactRequest request;
+    request.set_contact(arg1.empty() ? *last_contact : name(arg1, "contacts"));
+    status = agents->EndContact(NewContext(options).get(), request, &state);
+  } else if (command == "wrap-up") {
+    status = agents->CompleteWrapUp(NewContext(options).get(), v1::CompleteWrapUpRequest(), &state);
+  } else if (command == "transfer" && (arg1 == "queue" || arg1 == "agent")) {
+    v1::TransferRequest request;
+    request.set_contact(*last_contact);
+    if (arg1 == "queue") request.set_queue(name(arg2, "queues"));
+    if (arg1 == "agent") request.set_to_agent(name(arg2, "agents"));
+    v1::TransferResponse response;
+    status = agents->Transfer(NewContext(options).get(), request, &response);
+    if (status.ok()) {
+      std::lock_guard lock(print_mu);
+      std::cout << "transferred; waiting as " << response.contact() << std::endl;
+    }
+  } else if (command == "status") {
+    status = agents->GetAgentStatus(NewContext(options).get(), v1::GetAgentStatusRequest(), &state);
+    if (status.ok()) {
+      std::lock_guard lock(print_mu);
+      std::cout << "state " << Trim(v1::AgentState_Name(state.state()), "AGENT_STATE_") << ", handled "
+                << state.contacts_handled() << ", queues:";
+      for (const auto& queue : state.queues()) std::cout << " " << queue;
+      std::cout << std::endl;
+    }
+  } else if (command == "reasons") {
+    v1::ListReasonCodesResponse response;
+    status = admin->ListReasonCodes(NewContext(options).get(), v1::ListReasonCodesRequest(), &response);
+    std::lock_guard lock(print_mu);
+    for (const auto& code : response.reason_codes()) {
+      std::cout << "  " << Trim(code.name(), "reasonCodes/") << "  " << code.description() << "\n";
+    }
+    std::cout << std::flush;
+  } else if (command == "trace") {
+    v1::GetRoutingTraceRequest request;
+    request.set_offer(arg1.empty() ? *last_offer : name(arg1, "offers"));
+    v1::RoutingTrace trace;
+    status = agents->GetRoutingTrace(NewContext(options).get(), request, &trace);
+    if (status.ok()) {
+      std::lock_guard lock(print_mu);
+      std::cout << trace.offer() << " to " << trace.agent() << " by rule: " << trace.rule() << "\n";
+      for (const auto& c : trace.candidates()) std::cout << "  " << c.description() << "\n";
+      std::cout << std::flush;
+    }
+  } else {
+    std::lock_guard lock(print_mu);
+    std::cout << "unknown command '" << command << "'\n" << kAgentHelp << std::flush;
+    return true;
+  }
+  std::lock_guard lock(print_mu);
+  if (!status.ok()) {
+    std::cout << "refused: " << status.error_message() << std::endl;
+  }
+  return true;
+}
+
+int RunAgentSession(const Options& options, const std::shared_ptr<grpc::Channel>& channel) {
+  auto agents = v1::AgentService::NewStub(channel);
+  auto admin = v1::RoutingAdminService::NewStub(channel);
+  grpc::ClientContext session;
+  if (!options.token.empty()) session.AddMetadata("authorization", "Bearer " + options.token);
+  auto reader = agents->Connect(&session, v1::ConnectRequest());
+  std::string last_offer, last_contact;
+  std::mutex session_mu;
+  std::condition_variable session_cv;
+  bool logged_in = false, ended = false;
+  std::thread events([&] {
+    v1::AgentEvent event;
+    while (reader->Read(&event)) {
+      std::string offer;
+      PrintEvent(event, options.json, &offer);
+      std::lock_guard lock(session_mu);
+      if (!offer.empty()) last_offer = offer;
+      if (event.has_status()) logged_in = true;
+      session_cv.notify_all();
+    }
+    std::lock_guard lock(session_mu);
+    ended = true;
+    session_cv.notify_all();
+  });
+  {
+    // Commands wait for the login, which the session's first message confirms.
+    std::unique_lock lock(session_mu);
+    session_cv.wait_for(lock, std::chrono::seconds(10), [&] { return logged_in || ended; });
+  }
+  if (!options.json) std::cout << kAgentHelp << std::flush;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::string offer;
+    {
+      std::lock_guard lock(session_mu);
+      if (ended) break;
+      offer = last_offer;
+    }
+    if (!RunAgentCommand(line, options, agents.get(), admin.get(), &offer, &last_contact)) break;
+  }
+  session.TryCancel();
+  events.join();
+  const grpc::Status status = reader->Finish();
+  if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) return Report(status);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"desk-console: the service desk's agent console (scripted mode)"};
+  CLI::App app{"desk-console: the service desk's agent console"};
   Options options;
   if (const char* env = std::getenv("DESK_ADDRESS")) options.address = env;
   if (const char* env = std::getenv("DESK_TOKEN")) options.token = env;
@@ -102,6 +306,16 @@ int main(int argc, char** argv) {
   std::string name_prefix;
   auto* search = customer->add_subcommand("search", "customers whose name starts with a prefix");
   search->add_option("prefix", name_prefix)->required();
+  auto* agent = app.add_subcommand(
+      "agent", "the agent's session: offers and state changes as they happen; commands from stdin");
+  auto* contact = app.add_subcommand("contact", "work in the queues (cti, supervisor, admin)");
+  contact->require_subcommand(1);
+  std::string queue_name, customer_name;
+  auto* enqueue = contact->add_subcommand("enqueue", "put a call into a queue");
+  enqueue->add_option("queue", queue_name, "queue id, e.g. billing")->required();
+  enqueue->add_option("--customer", customer_name, "customers/{id} of the caller");
+  auto* waiting = contact->add_subcommand("waiting", "a queue's waiting contacts, best first");
+  waiting->add_option("queue", queue_name, "queue id")->required();
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
@@ -116,6 +330,42 @@ int main(int argc, char** argv) {
       std::cout << "servicedeskd " << response.version() << " at " << options.address
                 << (response.principal().empty() ? "" : absl::StrCat(" as ", response.principal(), " (", response.role(), ")"))
                 << "\n";
+    }
+    return 0;
+  }
+  if (*agent) return RunAgentSession(options, channel);
+  if (*contact) {
+    auto contacts = v1::ContactService::NewStub(channel);
+    const std::string queue =
+        absl::StartsWith(queue_name, "queues/") ? queue_name : absl::StrCat("queues/", queue_name);
+    if (*enqueue) {
+      v1::EnqueueContactRequest request;
+      request.set_channel(v1::CONTACT_CHANNEL_CALL);
+      request.set_queue(queue);
+      request.set_customer(customer_name);
+      v1::Contact response;
+      auto status = contacts->EnqueueContact(NewContext(options).get(), request, &response);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(response);
+      } else {
+        std::cout << response.name() << " " << response.state() << " in " << response.queue()
+                  << (response.agent().empty() ? "" : ", offered to " + response.agent()) << "\n";
+      }
+      return 0;
+    }
+    v1::ListWaitingContactsRequest request;
+    request.set_queue(queue);
+    v1::ListWaitingContactsResponse response;
+    auto status = contacts->ListWaitingContacts(NewContext(options).get(), request, &response);
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(response);
+    } else {
+      for (const auto& c : response.contacts()) {
+        std::cout << c.name() << "  " << TimeUtil::ToString(c.enqueue_time()).substr(11, 8) << "  priority "
+                  << c.priority() << "  " << (c.customer().empty() ? "-" : c.customer()) << "\n";
+      }
     }
     return 0;
   }

@@ -17,7 +17,11 @@ In another terminal, try the console:
   build/agent-console/desk-console customer pop "+49 151 10000003"
   build/agent-console/desk-console customer pop "030 2000000"      # a shared household line
   build/agent-console/desk-console customer search wang
-Tokens for the other roles are in deploy/demo.toml.
+Take calls as agent a-101 (type `ready`, then `accept`, `end`, `wrap-up`; `help` lists all):
+  DESK_TOKEN=demo-agent-token-0001 build/agent-console/desk-console agent
+and, from a third terminal, put a call into the billing queue as the telephony would:
+  DESK_TOKEN=demo-cti-token-00000001 build/agent-console/desk-console contact enqueue billing --customer customers/1
+Tokens for the other roles and agents a-102 to a-104 are in deploy/demo.toml.
 
 TXT
 exec build/services/server/servicedeskd --config deploy/demo.toml "$@"

@@ -7,6 +7,7 @@ Run: SERVICEDESKD=build/services/server/servicedeskd /usr/bin/python3 tests/e2e/
 
 import os
 import queue
+import subprocess
 import sys
 import threading
 import unittest
@@ -163,6 +164,71 @@ class RoutingProcessTest(unittest.TestCase):
         self.assertEqual(admin.GetAgentStatus(rt.GetAgentStatusRequest(agent="agents/a-102")).state,
                          rt.AGENT_STATE_LOGGED_OUT)
         session.close()
+        self.assertEqual(process.stop(), 0)
+
+
+def console_binary():
+    path = os.environ.get("DESK_CONSOLE") or os.path.join(REPOSITORY, "build", "agent-console",
+                                                           "desk-console")
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"desk-console not found at {path!r} (set DESK_CONSOLE)")
+    return path
+
+
+class ConsoleTest(unittest.TestCase):
+    """The agent console's session mode, driven through its standard input."""
+
+    def test_an_agent_takes_a_call_through_the_console(self):
+        with open(os.path.join(REPOSITORY, "deploy", "demo.toml"), encoding="utf-8") as f:
+            config = f.read()
+        process = desk_process.DeskProcess(config_text=config, no_auth=False)
+        self.addCleanup(process.close)
+        process.start()
+        env = dict(os.environ, DESK_ADDRESS=process.address(), DESK_TOKEN="demo-agent-token-0001")
+        console = subprocess.Popen([console_binary(), "agent"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env=env)
+        self.addCleanup(console.kill)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l.rstrip("\n")) for l in console.stdout],
+                         daemon=True).start()
+
+        def expect(prefix, timeout=10.0):
+            seen = []
+            while True:
+                try:
+                    line = lines.get(timeout=timeout)
+                except queue.Empty:
+                    self.fail(f"no line starting {prefix!r}; saw {seen}")
+                seen.append(line)
+                if line.startswith(prefix):
+                    return line
+
+        def send(command):
+            console.stdin.write(command + "\n")
+            console.stdin.flush()
+
+        expect("[state] NOT_READY (login)")
+        send("ready")
+        expect("[state] READY")
+        cti = process.contacts("demo-cti-token-00000001")
+        customer = process.customers("demo-agent-token-0001").ListCustomers(
+            pb.ListCustomersRequest(page_size=1)).customers[0]
+        contact = cti.EnqueueContact(rt.EnqueueContactRequest(
+            channel=rt.CONTACT_CHANNEL_CALL, queue="queues/billing", customer=customer.name))
+        offer_line = expect("[offer]")
+        self.assertIn(contact.name, offer_line)
+        self.assertTrue(expect(customer.display_name).startswith(customer.display_name))
+        send("accept")
+        self.assertIn(contact.name, expect("connected:"))
+        send("end")
+        expect("[state] WRAP_UP")
+        send("not-ready nap")
+        self.assertIn("reason_code", expect("refused:"))
+        send("wrap-up")
+        expect("[state] READY")
+        send("quit")
+        self.assertEqual(console.wait(10), 0)
         self.assertEqual(process.stop(), 0)
 
 
