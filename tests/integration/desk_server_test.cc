@@ -13,6 +13,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/storage_snapshot.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_config.h"
 
 namespace servicedesk::server {
 namespace {
@@ -29,12 +30,7 @@ class DeskServerTest : public ::testing::Test {
   void SetUp() override { StartServer(); }
 
   void StartServer() {
-    Config config;
-    config.listen = "127.0.0.1:0";
-    config.data_dir = dir_.path();
-    config.sync_writes = false;
-    config.block_cache_mb = 8;
-    config.default_region = "DE";
+    Config config = servicedesk::testing::LoopbackConfig(dir_.path());
     config.tokens = {{kAgentToken, "agents/a-1", Role::kAgent},
                      {kCtiToken, "cti/pbx-1", Role::kCti},
                      {kAdminToken, "admins/root", Role::kAdmin}};

@@ -15,6 +15,7 @@
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_config.h"
 
 namespace servicedesk::server {
 namespace {
@@ -120,12 +121,7 @@ class RoutingTest : public ::testing::Test {
   void SetUp() override { Start(); }
 
   Config MakeConfig() {
-    Config config;
-    config.listen = "127.0.0.1:0";
-    config.data_dir = dir_.path();
-    config.sync_writes = false;
-    config.block_cache_mb = 8;
-    config.default_region = "DE";
+    Config config = servicedesk::testing::LoopbackConfig(dir_.path());
     config.session_grace_seconds = 1;
     config.offer_reminder_seconds = reminder_seconds_;
     config.tokens = {{kAgent1, "agents/a-1", Role::kAgent},
