@@ -59,14 +59,22 @@ uint64_t EventWriter::NextId(rocksdb::WriteBatch* batch, const std::string& name
 }
 
 absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch, v1::Event* event) {
+  return Commit(batch, std::vector<v1::Event*>{event});
+}
+
+absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch,
+                                             const std::vector<v1::Event*>& events) {
   CheckSingleWriter();
-  const uint64_t seq = last_seq_ + 1;
-  event->set_seq(seq);
-  if (event->shard().empty()) event->set_shard("default");
-  std::string payload;
-  if (!event->SerializeToString(&payload)) return absl::InternalError("cannot encode event");
-  auto put = batch->Put(db_->handle(Family::kEvents), EventKey(seq), payload);
-  if (!put.ok()) return FromRocks(put, "adding event to batch");
+  if (events.empty()) return absl::InternalError("commit without an event");
+  uint64_t seq = last_seq_;
+  for (v1::Event* event : events) {
+    event->set_seq(++seq);
+    if (event->shard().empty()) event->set_shard("default");
+    std::string payload;
+    if (!event->SerializeToString(&payload)) return absl::InternalError("cannot encode event");
+    auto put = batch->Put(db_->handle(Family::kEvents), EventKey(seq), payload);
+    if (!put.ok()) return FromRocks(put, "adding event to batch");
+  }
   auto status = db_->db()->Write(db_->write_options(), batch);
   if (!status.ok()) return FromRocks(status, "committing batch");
   last_seq_ = seq;

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 #include <string>
+#include <vector>
 
 #include <rocksdb/write_batch.h>
 
@@ -33,6 +34,9 @@ class EventWriter {
   // Sets event->seq, adds the event to `batch` and writes the batch atomically.
   // Returns the sequence number. On error nothing is written and the sequence does not move.
   absl::StatusOr<uint64_t> Commit(rocksdb::WriteBatch* batch, v1::Event* event);
+  // The same for a change that is several events (a call event and the routing it caused):
+  // consecutive sequence numbers, one atomic write. Returns the last sequence number.
+  absl::StatusOr<uint64_t> Commit(rocksdb::WriteBatch* batch, const std::vector<v1::Event*>& events);
 
   uint64_t last_seq() const { return last_seq_; }
 

@@ -80,6 +80,27 @@ TEST(DatabaseTest, DataCountersAndEventSequenceSurviveReopen) {
   EXPECT_EQ(event.customer_created().customer().display_name(), "Lukas");
 }
 
+TEST(DatabaseTest, SeveralEventsOfOneChangeTakeConsecutiveSequenceNumbersInOneWrite) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.path());
+  auto writer = *EventWriter::Create(db.get());
+  rocksdb::WriteBatch batch;
+  batch.Put(db->handle(Family::kRouting), "row", "value");
+  v1::Event call, routing;
+  call.set_principal("cti/pbx-1");
+  routing.set_principal("cti/pbx-1");
+  auto last = writer->Commit(&batch, {&call, &routing});
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(*last, 2u);
+  EXPECT_EQ(call.seq(), 1u);
+  EXPECT_EQ(routing.seq(), 2u);
+  std::string value;
+  ASSERT_TRUE(db->db()->Get({}, db->handle(Family::kEvents), EncodeU64(1), &value).ok());
+  ASSERT_TRUE(db->db()->Get({}, db->handle(Family::kEvents), EncodeU64(2), &value).ok());
+  ASSERT_TRUE(db->db()->Get({}, db->handle(Family::kRouting), "row", &value).ok());
+  EXPECT_EQ(writer->last_seq(), 2u);
+}
+
 TEST(DatabaseTest, NewerSchemaIsRefusedWithOneLine) {
   TempDir dir;
   {
