@@ -291,6 +291,26 @@ std::optional<CallState> CallTracker::StateOf(const std::string& source,
   return it->second.state;
 }
 
+std::optional<CallSnapshot> CallTracker::Snapshot(const std::string& source,
+                                                  const std::string& call_id) const {
+  auto it = calls_.find(Key(source, call_id));
+  if (it == calls_.end()) return std::nullopt;
+  const Call& call = it->second;
+  return CallSnapshot{call.record, call.state, call.held_since, call.last_heard};
+}
+
+void CallTracker::Restore(const CallSnapshot& snapshot) {
+  const std::string key = Key(snapshot.record.source, snapshot.record.call_id);
+  auto [it, inserted] = calls_.try_emplace(key);
+  Call& call = it->second;
+  if (inserted) call.deadline = deadlines_.end();
+  call.record = snapshot.record;
+  call.state = snapshot.state;
+  call.held_since = snapshot.held_since;
+  call.last_heard = snapshot.last_heard;
+  Touch(key, &call);
+}
+
 std::size_t CallTracker::live_calls() const {
   return static_cast<std::size_t>(std::count_if(calls_.begin(), calls_.end(), [](const auto& entry) {
     return entry.second.state != CallState::kEnded;

@@ -143,6 +143,14 @@ struct TrackerOptions {
   absl::Duration keep_ended = absl::Hours(1);
 };
 
+// A live call as stored, to resume it after a restart.
+struct CallSnapshot {
+  CallRecord record;
+  CallState state = CallState::kOffered;
+  std::optional<absl::Time> held_since;
+  absl::Time last_heard;
+};
+
 class CallTracker {
  public:
   CallTracker(const Clock* clock, TrackerOptions options);
@@ -153,6 +161,9 @@ class CallTracker {
   std::optional<absl::Time> NextDeadline() const;
 
   std::optional<CallState> StateOf(const std::string& source, const std::string& call_id) const;
+  std::optional<CallSnapshot> Snapshot(const std::string& source, const std::string& call_id) const;
+  // Puts a stored live call back; its idle timeout counts from now.
+  void Restore(const CallSnapshot& snapshot);
   std::size_t live_calls() const;
 
  private:

@@ -246,5 +246,22 @@ TEST_F(CallTrackerTest, CallsOfDifferentSourcesWithTheSameIdAreDifferentCalls) {
   EXPECT_EQ(tracker_.live_calls(), 2u);
 }
 
+TEST_F(CallTrackerTest, ASnapshotRestoredInANewTrackerGoesOnWhereItWas) {
+  tracker_.Apply(Event(CallEventType::kOffered, 0));
+  tracker_.Apply(Answered(10));
+  tracker_.Apply(Event(CallEventType::kHeld, 20));
+  const auto snapshot = tracker_.Snapshot("pbx-1", "c1");
+  ASSERT_TRUE(snapshot.has_value());
+  CallTracker restarted(&clock_, Options());
+  restarted.Restore(*snapshot);
+  EXPECT_EQ(restarted.StateOf("pbx-1", "c1"), CallState::kHeld);
+  restarted.Apply(Event(CallEventType::kRetrieved, 50));
+  auto ended = restarted.Apply(Ended(100));
+  ASSERT_EQ(Of<CallFinished>(ended).size(), 1u);
+  EXPECT_EQ(Of<CallFinished>(ended)[0].record.hold, absl::Seconds(30));
+  EXPECT_EQ(Of<CallFinished>(ended)[0].record.talk, absl::Seconds(60));
+  EXPECT_TRUE(ended.anomalies.empty());
+}
+
 }  // namespace
 }  // namespace servicedesk::cti
