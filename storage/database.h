@@ -16,9 +16,9 @@
 namespace servicedesk::storage {
 
 // The schema this build writes. A data directory written by a newer one is refused.
-// History: 1 customer file; 2 adds the routing family (a version-1 directory is upgraded
-// in place on open: the new family is created empty).
-inline constexpr uint32_t kSchemaVersion = 2;
+// History: 1 customer file; 2 adds the routing family; 3 the cti family. An older
+// directory is upgraded in place on open: the new families are created empty.
+inline constexpr uint32_t kSchemaVersion = 3;
 
 struct DatabaseOptions {
   std::string path;
@@ -39,8 +39,9 @@ enum class Family {
   kScreenPop,
   kEvents,
   kRouting,
+  kCti,
 };
-inline constexpr int kFamilyCount = 8;
+inline constexpr int kFamilyCount = 9;
 const char* FamilyName(Family family);
 
 class Database {

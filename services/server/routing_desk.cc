@@ -322,10 +322,16 @@ absl::Status RoutingDesk::Commit(const std::string& principal) {
   return Commit(principal, &batch);
 }
 
-absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBatch* batch) {
+absl::Status RoutingDesk::CommitWith(const std::string& principal, rocksdb::WriteBatch* batch,
+                                     v1::Event* leading) {
+  return Commit(principal, batch, leading);
+}
+
+absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBatch* batch,
+                                 v1::Event* leading) {
   const std::vector<routing::RoutingEvent> events = router_.TakeEvents();
   absl::Status stored = absl::OkStatus();
-  if (!events.empty() || batch->Count() > 0) {
+  if (!events.empty() || batch->Count() > 0 || leading != nullptr) {
     v1::Event event;
     *event.mutable_time() = ToTimestamp(clock_->Now());
     event.set_principal(principal);
@@ -380,7 +386,10 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
       }
     }
     if (new_contacts) store_.PutNextContactId(batch, router_.next_contact_id());
-    auto seq = writer_->Commit(batch, &event);
+    std::vector<v1::Event*> written;
+    if (leading != nullptr) written.push_back(leading);
+    if (!events.empty() || leading == nullptr) written.push_back(&event);
+    auto seq = writer_->Commit(batch, written);
     if (!seq.ok()) {
       stored = seq.status();
       LogEvent(spdlog::level::err, "routing.not_persisted",
@@ -709,6 +718,36 @@ absl::StatusOr<v1::Contact> RoutingDesk::ContactProto(uint64_t id) const {
   return contact;
 }
 
+absl::Status RoutingDesk::FillFromCustomer(const std::string& customer,
+                                           routing::ContactSpec* spec) const {
+  auto customer_id = customers::ParseCustomerName(customer, "customer");
+  if (!customer_id.ok()) return customer_id.status();
+  auto pop = customers_->ReadScreenPop(*customer_id);
+  if (!pop.ok()) return pop.status();
+  if (!pop->has_customer()) {
+    return absl::NotFoundError(absl::StrCat("customer: '", customer, "' not found"));
+  }
+  spec->customer = customer;
+  spec->tier = TierFromProto(pop->customer().tier());
+  spec->open_complaint = pop->open_complaints_size() > 0;
+  if (spec->preferred_agent.empty()) {
+    // Key customers go to their owner; others to whoever served them last.
+    const bool key =
+        spec->tier == routing::Tier::kKeyImportant || spec->tier == routing::Tier::kKeySecondary;
+    if (key && agents_.contains(pop->customer().owner_agent())) {
+      spec->preferred_agent = pop->customer().owner_agent();
+    } else {
+      for (const auto& interaction : pop->recent_interactions()) {
+        if (agents_.contains(interaction.agent())) {
+          spec->preferred_agent = interaction.agent();
+          break;
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::Contact> RoutingDesk::Enqueue(const v1::EnqueueContactRequest& request,
                                                  const std::string& principal) {
   if (request.request_id().size() > kMaxRequestId) {
@@ -747,30 +786,7 @@ absl::StatusOr<v1::Contact> RoutingDesk::Enqueue(const v1::EnqueueContactRequest
     spec.preferred_agent = request.preferred_agent();
   }
   if (!request.customer().empty()) {
-    auto customer_id = customers::ParseCustomerName(request.customer(), "customer");
-    if (!customer_id.ok()) return customer_id.status();
-    auto pop = customers_->ReadScreenPop(*customer_id);
-    if (!pop.ok()) return pop.status();
-    if (!pop->has_customer()) {
-      return absl::NotFoundError(absl::StrCat("customer: '", request.customer(), "' not found"));
-    }
-    spec.customer = request.customer();
-    spec.tier = TierFromProto(pop->customer().tier());
-    spec.open_complaint = pop->open_complaints_size() > 0;
-    if (spec.preferred_agent.empty()) {
-      // Key customers go to their owner; others to whoever served them last.
-      const bool key = spec.tier == routing::Tier::kKeyImportant || spec.tier == routing::Tier::kKeySecondary;
-      if (key && agents_.contains(pop->customer().owner_agent())) {
-        spec.preferred_agent = pop->customer().owner_agent();
-      } else {
-        for (const auto& interaction : pop->recent_interactions()) {
-          if (agents_.contains(interaction.agent())) {
-            spec.preferred_agent = interaction.agent();
-            break;
-          }
-        }
-      }
-    }
+    if (auto status = FillFromCustomer(request.customer(), &spec); !status.ok()) return status;
   }
   spec.enqueue_time = clock_->Now();
   auto id = router_.Enqueue(spec);

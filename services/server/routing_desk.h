@@ -98,6 +98,13 @@ class RoutingDesk {
   // For tests and the console: who has a live session.
   bool HasSession(const std::string& agent) const { return sessions_.contains(agent); }
 
+  // For the other desks on the loop (CTI): the router itself, the customer-derived part of
+  // a contact (tier, open complaint, preferred agent), and a commit that writes the router's
+  // changes together with the caller's rows and event, in one batch.
+  routing::Router& router() { return router_; }
+  absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
+  absl::Status CommitWith(const std::string& principal, rocksdb::WriteBatch* batch, v1::Event* leading);
+
  private:
   struct Session {
     uint64_t id;
@@ -114,7 +121,8 @@ class RoutingDesk {
   // Writes the router's events with `batch` (which may already hold rows) as one event,
   // then tells the sessions and re-arms the timer. A storage failure is returned: the
   // change is in memory but not durable, which the caller must hear about.
-  absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch);
+  absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch,
+                      v1::Event* leading = nullptr);
   absl::Status Commit(const std::string& principal);
   void Notify(const std::vector<routing::RoutingEvent>& events);
   // `new_offer`: false when re-sent to an agent who reconnected (its reminder is set).
