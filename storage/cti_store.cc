@@ -28,9 +28,8 @@ absl::StatusOr<bool> CtiStore::Seen(std::string_view source, std::string_view ev
 }
 
 void CtiStore::PutSeen(rocksdb::WriteBatch* batch, std::string_view source,
-                       std::string_view event_id, uint64_t seq) const {
-  batch->Put(db_->handle(Family::kCti), Key('e', source, event_id), EncodeU64(seq))
-      .PermitUncheckedError();
+                       std::string_view event_id) const {
+  batch->Put(db_->handle(Family::kCti), Key('e', source, event_id), "").PermitUncheckedError();
 }
 
 absl::StatusOr<std::vector<v1::CtiCallRow>> CtiStore::LoadCalls() const {

@@ -3,7 +3,7 @@
 // The cti family: which events each CTI source has sent (de-duplication survives a
 // restart) and the live calls (to resume them).
 //
-//   cti   'e' source 0x00 event_id  -> u64 event sequence number that applied it
+//   cti   'e' source 0x00 event_id  -> "" (applied)
 //         'c' source 0x00 call_id   -> CtiCallRow
 //
 // Reads are thread-safe; Put*/Delete* only add to a WriteBatch that EventWriter commits.
@@ -26,8 +26,7 @@ class CtiStore {
 
   // Whether (source, event_id) was applied before.
   absl::StatusOr<bool> Seen(std::string_view source, std::string_view event_id) const;
-  void PutSeen(rocksdb::WriteBatch* batch, std::string_view source, std::string_view event_id,
-               uint64_t seq) const;
+  void PutSeen(rocksdb::WriteBatch* batch, std::string_view source, std::string_view event_id) const;
 
   absl::StatusOr<std::vector<v1::CtiCallRow>> LoadCalls() const;
   void PutCall(rocksdb::WriteBatch* batch, const v1::CtiCallRow& row) const;

@@ -4,6 +4,7 @@
 // deploy/servicedeskd.toml) with command-line overrides. Unknown keys are errors,
 // so a typo never silently falls back to a default.
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,22 @@ struct RoutingDefinitions {
   std::vector<v1::ReasonCode> reason_codes;   // [[routing.reason_codes]]
   std::vector<v1::Queue> queues;              // [[routing.queues]], in file order
   std::vector<v1::Agent> agents;              // [[routing.agents]]
+};
+
+// [cti]: how telephony events become calls on the desk.
+struct CtiConfig {
+  // A caller whose number no customer holds gets a new file (lifecycle "potential").
+  bool create_unknown_callers = true;
+  // Where an offered call waits when the IVR names no queue and the event gives no hint:
+  // by the called number ([cti.called_numbers], any dialable form -> queues/{id}), else here.
+  std::map<std::string, std::string> called_numbers;
+  std::string default_queue;  // queues/{id}; empty: such calls are recorded, not routed
+  // A call with no event for this long is closed with cause "timeout".
+  int idle_timeout_seconds = 4 * 3600;
+  // A caller who hangs up while waiting gets a callback task, at most one per number in
+  // this window (0: no callbacks), unless they hung up within callback_min_wait_seconds.
+  int callback_window_hours = 24;
+  int callback_min_wait_seconds = 5;
 };
 
 struct Config {
@@ -45,6 +62,7 @@ struct Config {
   // An agent is reminded of a ringing offer this long before it times out (0: never).
   int offer_reminder_seconds = 5;
   RoutingDefinitions routing;
+  CtiConfig cti;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;

@@ -46,9 +46,17 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                 desk->database_.get(), desk->writer_.get(),
                                                 desk->customer_store_.get(),
                                                 desk->customer_queries_.get());
+  desk->cti_ = std::make_unique<CtiDesk>(config, desk->clock_, desk->loop_.get(),
+                                        desk->database_.get(), desk->customer_store_.get(),
+                                        desk->customer_commands_.get(), desk->phones_.get(),
+                                        desk->routing_.get());
   {
     std::promise<absl::Status> started;
-    desk->loop_->Post([&] { started.set_value(desk->routing_->Start()); });
+    desk->loop_->Post([&] {
+      absl::Status status = desk->routing_->Start();
+      if (status.ok()) status = desk->cti_->Start();  // its calls' contacts are routing's
+      started.set_value(status);
+    });
     if (auto s = started.get_future().get(); !s.ok()) return s;
   }
 
@@ -63,6 +71,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       desk->gate_.get(), desk->loop_.get(), desk->routing_.get());
   desk->routing_admin_service_ = std::make_unique<RoutingAdminServiceImpl>(
       desk->gate_.get(), desk->loop_.get(), desk->routing_.get());
+  desk->cti_service_ = std::make_unique<CtiServiceImpl>(desk->gate_.get(), desk->loop_.get(),
+                                                        desk->cti_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -73,6 +83,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->agent_service_.get());
   builder.RegisterService(desk->contact_service_.get());
   builder.RegisterService(desk->routing_admin_service_.get());
+  builder.RegisterService(desk->cti_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
@@ -128,7 +139,12 @@ void DeskServer::Shutdown() {
   shut_down_ = true;
   if (!server_) {
     // Start failed part way: close what was opened, quietly (the caller reports the error).
-    if (routing_ && loop_) loop_->Post([this] { routing_->Stop(); });
+    if (routing_ && loop_) {
+      loop_->Post([this] {
+        if (cti_) cti_->Stop();
+        routing_->Stop();
+      });
+    }
     if (loop_) loop_->Stop();
     return;
   }
@@ -138,6 +154,7 @@ void DeskServer::Shutdown() {
     // Streams end first, so that the server's shutdown need not wait for them.
     std::promise<void> closed;
     loop_->Post([&] {
+      if (cti_) cti_->Stop();
       routing_->Stop();
       closed.set_value();
     });

@@ -22,6 +22,8 @@
 #include "services/server/auth.h"
 #include "services/server/config.h"
 #include "services/server/customer_service.h"
+#include "services/server/cti_desk.h"
+#include "services/server/cti_service.h"
 #include "services/server/diagnostics_service.h"
 #include "services/server/routing_desk.h"
 #include "services/server/routing_services.h"
@@ -42,6 +44,14 @@ class DeskServer {
   // Idempotent.
   void Shutdown();
   storage::Database* database() const { return database_.get(); }
+  // Runs `fn(CtiDesk&)` on the desk loop and waits for it (tests).
+  template <typename Fn>
+  auto OnCtiDesk(Fn&& fn) {
+    std::packaged_task<decltype(fn(*cti_))()> task([&] { return fn(*cti_); });
+    auto result = task.get_future();
+    loop_->Post([&task] { task(); });
+    return result.get();
+  }
   // Runs `fn(RoutingDesk&)` on the desk loop and waits for it (tests).
   template <typename Fn>
   auto OnRoutingDesk(Fn&& fn) {
@@ -72,6 +82,8 @@ class DeskServer {
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<ContactServiceImpl> contact_service_;
   std::unique_ptr<RoutingAdminServiceImpl> routing_admin_service_;
+  std::unique_ptr<CtiDesk> cti_;
+  std::unique_ptr<CtiServiceImpl> cti_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

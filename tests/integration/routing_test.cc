@@ -14,11 +14,14 @@
 #include "services/server/desk_server.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
+#include "tests/support/agent_session.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
 
 namespace servicedesk::server {
 namespace {
+
+using servicedesk::testing::Session;
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -37,77 +40,6 @@ std::unique_ptr<grpc::ClientContext> Context(const char* token) {
   context->AddMetadata("authorization", std::string("Bearer ") + token);
   return context;
 }
-
-// An agent's console: the Connect stream read on its own thread.
-class Session {
- public:
-  Session(v1::AgentService::Stub* stub, const char* token) {
-    context_.AddMetadata("authorization", std::string("Bearer ") + token);
-    reader_ = stub->Connect(&context_, v1::ConnectRequest());
-    thread_ = std::thread([this] {
-      v1::AgentEvent event;
-      while (reader_->Read(&event)) {
-        std::lock_guard lock(mu_);
-        events_.push_back(event);
-        cv_.notify_all();
-      }
-      auto status = reader_->Finish();
-      std::lock_guard lock(mu_);
-      final_ = status;
-      ended_ = true;
-      cv_.notify_all();
-    });
-  }
-  ~Session() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // The next event for which `match` holds (earlier ones are dropped), or nullopt.
-  template <typename Match>
-  std::optional<v1::AgentEvent> WaitFor(Match match, std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mu_);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      while (!events_.empty()) {
-        v1::AgentEvent event = std::move(events_.front());
-        events_.pop_front();
-        if (match(event)) return event;
-      }
-      if (ended_) return std::nullopt;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && events_.empty()) {
-        return std::nullopt;
-      }
-    }
-  }
-  std::optional<v1::Offer> NextOffer(std::chrono::milliseconds timeout = 5s) {
-    auto event = WaitFor([](const v1::AgentEvent& e) { return e.has_offer(); }, timeout);
-    if (!event) return std::nullopt;
-    return event->offer();
-  }
-  std::optional<v1::AgentState> NextState(std::chrono::milliseconds timeout = 5s) {
-    auto event = WaitFor([](const v1::AgentEvent& e) { return e.has_status(); }, timeout);
-    if (!event) return std::nullopt;
-    return event->status().state();
-  }
-  // The stream's final status once it ended.
-  std::optional<grpc::Status> Ended(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [this] { return ended_; })) return std::nullopt;
-    return final_;
-  }
-  void Cancel() { context_.TryCancel(); }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::AgentEvent>> reader_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<v1::AgentEvent> events_;
-  bool ended_ = false;
-  grpc::Status final_;
-};
 
 google::protobuf::Duration Seconds(double seconds) {
   google::protobuf::Duration d;

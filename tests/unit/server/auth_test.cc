@@ -2,6 +2,7 @@
 
 #include "servicedesk/v1/customer.pb.h"
 #include "servicedesk/v1/diagnostics.pb.h"
+#include "servicedesk/v1/cti.pb.h"
 #include "servicedesk/v1/routing.pb.h"
 
 #include <google/protobuf/descriptor.h>
@@ -80,7 +81,7 @@ TEST(AccessPolicyTest, EveryDeskMethodHasARule) {
   const auto& policy = AccessPolicy::Default();
   int methods = 0;
   for (const auto* file : {v1::Customer::descriptor()->file(), v1::PingRequest::descriptor()->file(),
-                           v1::Queue::descriptor()->file()}) {
+                           v1::Queue::descriptor()->file(), v1::EventAck::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const auto* service = file->service(s);
       for (int i = 0; i < service->method_count(); ++i) {
@@ -103,6 +104,8 @@ TEST(AccessPolicyTest, RoutingAdministrationIsTheAdminsAndSessionsTheDesks) {
   EXPECT_TRUE(policy.Allows("/servicedesk.v1.AgentService/Connect", Role::kAgent));
   EXPECT_FALSE(policy.Allows("/servicedesk.v1.AgentService/Connect", Role::kCti));
   EXPECT_TRUE(policy.Allows("/servicedesk.v1.ContactService/EnqueueContact", Role::kCti));
+  EXPECT_TRUE(policy.Allows("/servicedesk.v1.CtiService/PublishEvent", Role::kCti));
+  EXPECT_FALSE(policy.Allows("/servicedesk.v1.CtiService/PublishEvent", Role::kAgent));
   EXPECT_FALSE(policy.Allows("/servicedesk.v1.ContactService/EnqueueContact", Role::kAgent));
 }
 

@@ -1,0 +1,376 @@
+#include "services/server/cti_desk.h"
+
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/cti/event_validation.h"
+#include "services/server/logging.h"
+#include "services/server/routing_proto.h"
+
+namespace servicedesk::server {
+
+namespace {
+
+constexpr const char* kSystemPrincipal = "system/cti";
+
+std::string CallKey(const std::string& source, const std::string& call_id) {
+  return absl::StrCat(source, "\x1f", call_id);
+}
+
+cti::TrackerOptions TrackerOptionsFrom(const CtiConfig& config,
+                                       const customers::PhoneNormalizer& phones) {
+  cti::TrackerOptions options;
+  options.idle_timeout = absl::Seconds(config.idle_timeout_seconds);
+  options.default_queue = config.default_queue;
+  options.callback_window = absl::Hours(config.callback_window_hours);
+  options.callback_min_wait = absl::Seconds(config.callback_min_wait_seconds);
+  for (const auto& [number, queue] : config.called_numbers) {
+    // Keys as the events will carry them: E.164, or an internal extension as is.
+    auto e164 = phones.ToE164(number, "cti.called_numbers");
+    options.called_number_queues[e164.ok() ? *e164 : number] = queue;
+  }
+  return options;
+}
+
+cti::CallSnapshot SnapshotFromRow(const v1::CtiCallRow& row) {
+  cti::CallSnapshot snapshot;
+  cti::CallRecord& record = snapshot.record;
+  record.source = row.source();
+  record.call_id = row.call_id();
+  record.inbound = row.inbound();
+  record.calling = row.calling();
+  record.called = row.called();
+  record.queue = row.queue();
+  record.agent = row.agent();
+  record.ivr = {row.ivr().begin(), row.ivr().end()};
+  record.offered = FromTimestamp(row.offered());
+  if (row.has_answered()) record.answered = FromTimestamp(row.answered());
+  record.hold = absl::Seconds(row.hold().seconds()) + absl::Nanoseconds(row.hold().nanos());
+  snapshot.state = static_cast<cti::CallState>(row.state());
+  if (row.has_held_since()) snapshot.held_since = FromTimestamp(row.held_since());
+  snapshot.last_heard = FromTimestamp(row.last_heard());
+  return snapshot;
+}
+
+}  // namespace
+
+CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
+                 const storage::CustomerStore* customers, customers::CustomerCommands* commands,
+                 const customers::PhoneNormalizer* phones, RoutingDesk* routing)
+    : config_(config),
+      clock_(clock),
+      loop_(loop),
+      customers_(customers),
+      commands_(commands),
+      phones_(phones),
+      routing_(routing),
+      store_(db),
+      tracker_(clock, TrackerOptionsFrom(config.cti, *phones)),
+      timer_(loop->context()) {}
+
+absl::Status CtiDesk::Start() {
+  auto calls = store_.LoadCalls();
+  if (!calls.ok()) return calls.status();
+  for (const auto& row : *calls) {
+    tracker_.Restore(SnapshotFromRow(row));
+    links_[CallKey(row.source(), row.call_id())] = Link{row.contact_id(), row.customer()};
+  }
+  ArmTimer();
+  LogEvent(spdlog::level::info, "cti.started", {{"live_calls", absl::StrCat(calls->size())}});
+  return absl::OkStatus();
+}
+
+void CtiDesk::Stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
+                       const std::string& call_id) {
+  auto snapshot = tracker_.Snapshot(source, call_id);
+  const std::string key = CallKey(source, call_id);
+  if (!snapshot || snapshot->state == cti::CallState::kEnded) {
+    store_.DeleteCall(batch, source, call_id);
+    links_.erase(key);
+    return;
+  }
+  const cti::CallRecord& record = snapshot->record;
+  v1::CtiCallRow row;
+  row.set_source(record.source);
+  row.set_call_id(record.call_id);
+  row.set_inbound(record.inbound);
+  row.set_calling(record.calling);
+  row.set_called(record.called);
+  row.set_queue(record.queue);
+  row.set_agent(record.agent);
+  row.mutable_ivr()->insert(record.ivr.begin(), record.ivr.end());
+  *row.mutable_offered() = ToTimestamp(record.offered);
+  if (record.answered) *row.mutable_answered() = ToTimestamp(*record.answered);
+  *row.mutable_last_heard() = ToTimestamp(snapshot->last_heard);
+  *row.mutable_hold() = ToDuration(record.hold);
+  row.set_state(static_cast<int32_t>(snapshot->state));
+  if (snapshot->held_since) *row.mutable_held_since() = ToTimestamp(*snapshot->held_since);
+  if (auto link = links_.find(key); link != links_.end()) {
+    row.set_contact_id(link->second.contact);
+    row.set_customer(link->second.customer);
+  }
+  store_.PutCall(batch, row);
+}
+
+absl::StatusOr<v1::EventAck> CtiDesk::Handle(const v1::CallEvent& event,
+                                             const std::string& principal) {
+  v1::EventAck ack;
+  ack.set_source(event.source().substr(0, 128));
+  ack.set_event_id(event.event_id().substr(0, 128));
+  auto refuse = [&](const absl::Status& status) {
+    const std::string message(status.message());
+    const auto colon = message.find(':');
+    ack.set_status(v1::ACK_STATUS_REJECTED);
+    ack.set_field(colon == std::string::npos ? "" : message.substr(0, colon));
+    ack.set_reason(message);
+    return ack;
+  };
+  auto normalized = cti::NormalizeEvent(event, *phones_, clock_->Now());
+  if (!normalized.ok()) return refuse(normalized.status());
+  // A CTI system speaks for itself only: "cti/pbx-1" sends source "pbx-1".
+  if (absl::StartsWith(principal, "cti/") && normalized->source != principal.substr(4)) {
+    return refuse(absl::PermissionDeniedError(absl::StrCat(
+        "source: this connection speaks for '", principal.substr(4), "', not '",
+        normalized->source.substr(0, 64), "'")));
+  }
+  auto seen = store_.Seen(normalized->source, normalized->event_id);
+  if (!seen.ok()) return seen.status();
+  if (*seen) {
+    ack.set_status(v1::ACK_STATUS_DUPLICATE);
+    return ack;
+  }
+  const cti::TrackerOutcome outcome = tracker_.Apply(*normalized);
+  v1::Event applied;
+  *applied.mutable_time() = ToTimestamp(clock_->Now());
+  applied.set_principal(principal);
+  *applied.mutable_cti_event_applied()->mutable_event() = event;
+  auto* normalized_event = applied.mutable_cti_event_applied()->mutable_event();
+  normalized_event->set_calling_number(normalized->calling);
+  normalized_event->set_called_number(normalized->called);
+  if (auto s = Apply(outcome, principal, &applied); !s.ok()) return s;
+  ack.set_status(v1::ACK_STATUS_ACCEPTED);
+  return ack;
+}
+
+absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::string& principal,
+                            v1::Event* event) {
+  rocksdb::WriteBatch batch;
+  std::vector<std::string> anomalies;
+  for (const auto& anomaly : outcome.anomalies) anomalies.push_back(anomaly.what);
+  std::vector<std::pair<std::string, std::string>> touched;  // (source, call id) to save
+
+  for (const auto& action : outcome.actions) {
+    if (const auto* route = std::get_if<cti::RouteCall>(&action)) {
+      const std::string source = event->cti_event_applied().event().source();
+      const std::string key = CallKey(source, route->call_id);
+      auto snapshot = tracker_.Snapshot(source, route->call_id);
+      std::string customer;
+      if (snapshot) {
+        auto identified = IdentifyCaller(snapshot->record, principal);
+        if (!identified.ok()) return identified.status();
+        customer = *identified;
+      }
+      auto contact = Route(key, route->queue, customer, routing::Channel::kCall, &anomalies);
+      links_[key] = Link{contact.ok() ? *contact : 0, customer};
+      touched.emplace_back(source, route->call_id);
+    } else if (const auto* move = std::get_if<cti::MoveCall>(&action)) {
+      const std::string source = event->cti_event_applied().event().source();
+      const std::string key = CallKey(source, move->call_id);
+      Link& link = links_[key];
+      routing::Router& router = routing_->router();
+      auto view = router.GetContact(link.contact);
+      if (view.ok() && view->state == routing::ContactState::kActive) {
+        auto moved = move->agent.empty() ? router.TransferToQueue(view->agent, link.contact, move->queue)
+                                         : router.TransferToAgent(view->agent, link.contact, move->agent);
+        if (moved.ok()) link.contact = *moved;
+        else anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
+      } else if (view.ok()) {
+        auto spec = router.WaitingRecord(link.contact);
+        if (spec.ok()) {
+          if (!move->queue.empty()) spec->queue = move->queue;
+          spec->preferred_agent = move->agent;
+          (void)router.Abandon(link.contact);
+          auto moved = router.Enqueue(*spec);
+          if (moved.ok()) link.contact = *moved;
+          else anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
+        }
+      } else {
+        auto contact = Route(key, move->queue, link.customer, routing::Channel::kCall, &anomalies);
+        if (contact.ok()) link.contact = *contact;
+      }
+      touched.emplace_back(source, move->call_id);
+    } else if (const auto* answered = std::get_if<cti::CallAnswered>(&action)) {
+      const std::string source = event->cti_event_applied().event().source();
+      const Link& link = links_[CallKey(source, answered->call_id)];
+      routing::Router& router = routing_->router();
+      // The pick-up is the acceptance when the offer is still ringing at that agent.
+      auto agent = router.GetAgent(answered->agent);
+      if (agent.ok() && agent->pending_offer) {
+        auto offer = router.PendingOffer(*agent->pending_offer);
+        if (offer.ok() && offer->contact == link.contact) {
+          (void)router.Accept(answered->agent, offer->offer);
+        }
+      }
+      auto view = router.GetContact(link.contact);
+      if (link.contact != 0 && (!view.ok() || view->state != routing::ContactState::kActive ||
+                                view->agent != answered->agent)) {
+        anomalies.push_back(absl::StrCat("answered by ", answered->agent, " without the desk's offer"));
+      }
+      touched.emplace_back(source, answered->call_id);
+    } else if (const auto* abandoned = std::get_if<cti::CallAbandoned>(&action)) {
+      const std::string source = event->cti_event_applied().event().source();
+      const std::string key = CallKey(source, abandoned->call_id);
+      const Link link = links_[key];
+      routing::Router& router = routing_->router();
+      if (link.contact != 0 && router.GetContact(link.contact).ok()) {
+        (void)router.Abandon(link.contact);
+      }
+      if (abandoned->create_callback && !abandoned->queue.empty()) {
+        // The callback waits like any contact; the agent sees whom to call back.
+        (void)Route(absl::StrCat(key, "/callback"), abandoned->queue, link.customer,
+                    routing::Channel::kCallback, &anomalies);
+      }
+    } else if (const auto* finished = std::get_if<cti::CallFinished>(&action)) {
+      const cti::CallRecord& record = finished->record;
+      const std::string key = CallKey(record.source, record.call_id);
+      const Link link = links_[key];
+      routing::Router& router = routing_->router();
+      auto view = router.GetContact(link.contact);
+      if (link.contact != 0 && view.ok() && view->state == routing::ContactState::kActive) {
+        (void)router.EndContact(view->agent, link.contact);  // the agent goes to wrap-up
+      }
+      if (!link.customer.empty()) {
+        if (auto s = RecordInteraction(record, link.customer, principal); !s.ok()) return s;
+      }
+      touched.emplace_back(record.source, record.call_id);
+    }
+  }
+  for (const auto& [source, call_id] : touched) SaveCall(&batch, source, call_id);
+  if (event->has_cti_event_applied() && !event->cti_event_applied().event().event_id().empty()) {
+    const auto& applied = event->cti_event_applied().event();
+    store_.PutSeen(&batch, applied.source(), applied.event_id());
+  }
+  for (const auto& what : anomalies) {
+    event->mutable_cti_event_applied()->add_anomalies(what);
+    LogEvent(spdlog::level::info, "cti.anomaly",
+             {{"call_id", event->cti_event_applied().event().call_id()},
+              {"event_id", event->cti_event_applied().event().event_id()},
+              {"what", what}});
+  }
+  auto stored = routing_->CommitWith(principal, &batch, event);
+  ArmTimer();
+  return stored;
+}
+
+absl::StatusOr<std::string> CtiDesk::IdentifyCaller(const cti::CallRecord& record,
+                                                    const std::string& principal) {
+  if (record.calling.empty() || record.calling.front() != '+') return std::string();
+  auto holders = customers_->FindByPhone(record.calling);
+  if (!holders.ok()) return holders.status();
+  if (!holders->empty()) return absl::StrCat("customers/", holders->front());
+  if (!config_.cti.create_unknown_callers) return std::string();
+  // First contact: a file, numbered automatically, in state "potential" (DOMAIN.md).
+  v1::CreateCustomerRequest request;
+  request.set_request_id(absl::StrCat("cti/", record.source, "/", record.call_id));
+  auto* customer = request.mutable_customer();
+  customer->set_kind(v1::CUSTOMER_KIND_INDIVIDUAL);
+  customer->set_display_name(absl::StrCat("Caller ", record.calling));
+  customer->set_lifecycle_state(v1::LIFECYCLE_STATE_POTENTIAL);
+  auto* phone = customer->add_phone_numbers();
+  phone->set_number(record.calling);
+  auto created = commands_->Create(std::move(request), principal);
+  if (!created.ok()) return created.status();
+  return created->name();
+}
+
+absl::StatusOr<uint64_t> CtiDesk::Route(const std::string& call_key, const std::string& queue,
+                                        const std::string& customer, routing::Channel channel,
+                                        std::vector<std::string>* anomalies) {
+  routing::ContactSpec spec;
+  spec.channel = channel;
+  spec.enqueue_time = clock_->Now();
+  if (!customer.empty()) (void)routing_->FillFromCustomer(customer, &spec);
+  std::vector<std::string> tried;
+  for (const std::string& candidate : {queue, config_.cti.default_queue}) {
+    if (candidate.empty() || std::find(tried.begin(), tried.end(), candidate) != tried.end()) continue;
+    tried.push_back(candidate);
+    spec.queue = candidate;
+    auto id = routing_->router().Enqueue(spec);
+    if (id.ok()) return id;
+    anomalies->push_back(absl::StrCat("not routed to ", candidate, ": ", id.status().message()));
+  }
+  if (tried.empty()) anomalies->push_back("no queue for the call: recorded, not routed");
+  (void)call_key;
+  return absl::NotFoundError("no queue took the call");
+}
+
+absl::Status CtiDesk::RecordInteraction(const cti::CallRecord& record, const std::string& customer,
+                                        const std::string& principal) {
+  v1::CreateInteractionRequest request;
+  request.set_parent(customer);
+  request.set_request_id(absl::StrCat("cti/", record.source, "/", record.call_id));
+  auto* interaction = request.mutable_interaction();
+  interaction->set_channel(v1::INTERACTION_CHANNEL_CALL);
+  interaction->set_direction(record.inbound ? v1::DIRECTION_INBOUND : v1::DIRECTION_OUTBOUND);
+  interaction->set_agent(record.agent);
+  interaction->set_queue(record.queue);
+  *interaction->mutable_start_time() = ToTimestamp(record.offered);
+  *interaction->mutable_end_time() = ToTimestamp(std::max(record.ended, record.offered));
+  interaction->set_outcome(record.abandoned ? "abandoned" : cti::EndCauseName(record.cause));
+  interaction->set_text(absl::StrFormat(
+      "%s call %s -> %s; waited %ds, talked %ds, on hold %ds", record.inbound ? "inbound" : "outbound",
+      record.calling.empty() ? "(withheld)" : record.calling, record.called,
+      absl::ToInt64Seconds(record.wait), absl::ToInt64Seconds(record.talk),
+      absl::ToInt64Seconds(record.hold)));
+  interaction->set_reference(absl::StrCat("calls/", record.source, "/", record.call_id));
+  auto appended = commands_->AppendInteraction(std::move(request), principal);
+  return appended.ok() ? absl::OkStatus() : appended.status();
+}
+
+void CtiDesk::ArmTimer() {
+  if (stopped_) return;
+  timer_.cancel();
+  auto next = tracker_.NextDeadline();
+  if (!next) return;
+  const absl::Duration wait = std::max(*next - clock_->Now(), absl::ZeroDuration());
+  timer_.expires_after(std::chrono::microseconds(absl::ToInt64Microseconds(wait) + 1));
+  timer_.async_wait([this](const std::error_code& error) {
+    if (!error) OnTimer();
+  });
+}
+
+void CtiDesk::OnTimer() {
+  if (stopped_) return;
+  const cti::TrackerOutcome outcome = tracker_.ExpireIdle();
+  // One event per closed call: each action list of a call ends with its CallFinished.
+  cti::TrackerOutcome one;
+  for (const auto& action : outcome.actions) {
+    one.actions.push_back(action);
+    const auto* finished = std::get_if<cti::CallFinished>(&action);
+    if (finished == nullptr) continue;
+    for (const auto& anomaly : outcome.anomalies) {
+      if (anomaly.call_id == finished->record.call_id) one.anomalies.push_back(anomaly);
+    }
+    v1::Event event;
+    *event.mutable_time() = ToTimestamp(clock_->Now());
+    event.set_principal(kSystemPrincipal);
+    auto* applied = event.mutable_cti_event_applied()->mutable_event();
+    applied->set_source(finished->record.source);
+    applied->set_call_id(finished->record.call_id);
+    applied->set_type(v1::CALL_EVENT_TYPE_ENDED);
+    if (auto s = Apply(one, kSystemPrincipal, &event); !s.ok()) {
+      LogEvent(spdlog::level::err, "cti.timeout_not_persisted", {{"error", std::string(s.message())}});
+    }
+    one = cti::TrackerOutcome();
+  }
+  ArmTimer();
+}
+
+}  // namespace servicedesk::server

@@ -1,0 +1,263 @@
+// CTI through a real servicedeskd (in-process) on a loopback port: call events published
+// as a telephony system would, agents' sessions, the customer's history, restarts.
+
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "services/server/desk_server.h"
+#include "servicedesk/v1/customer.grpc.pb.h"
+#include "servicedesk/v1/cti.grpc.pb.h"
+#include "servicedesk/v1/routing.grpc.pb.h"
+#include "tests/support/agent_session.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_config.h"
+
+namespace servicedesk::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using servicedesk::testing::Session;
+using namespace std::chrono_literals;
+
+constexpr const char* kAgent = "agent-1-token-000001";
+constexpr const char* kPbx = "pbx-1-token-00000001";  // cti/pbx-1
+constexpr const char* kAdmin = "admin-token-00000001";
+constexpr const char* kCaller = "+4915110000003";
+
+std::unique_ptr<grpc::ClientContext> Context(const char* token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + 10s);
+  context->AddMetadata("authorization", std::string("Bearer ") + token);
+  return context;
+}
+
+class CtiTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+
+  Config MakeConfig() {
+    Config config = servicedesk::testing::LoopbackConfig(dir_.path());
+    config.session_grace_seconds = 1;
+    config.offer_reminder_seconds = 0;
+    config.tokens = {{kAgent, "agents/a-1", Role::kAgent},
+                     {kPbx, "cti/pbx-1", Role::kCti},
+                     {kAdmin, "admins/root", Role::kAdmin}};
+    v1::Queue queue;
+    queue.set_name("queues/billing");
+    queue.add_channels(v1::CONTACT_CHANNEL_CALL);
+    queue.add_channels(v1::CONTACT_CHANNEL_CALLBACK);
+    config.routing.queues.push_back(queue);
+    v1::Agent agent;
+    agent.set_name("agents/a-1");
+    config.routing.agents.push_back(agent);
+    config.cti.called_numbers = {{"+49 30 1000 100", "queues/billing"}};
+    config.cti.callback_min_wait_seconds = 0;
+    return config;
+  }
+
+  void Start() {
+    auto desk = DeskServer::Start(MakeConfig());
+    ASSERT_TRUE(desk.ok()) << desk.status();
+    desk_ = *std::move(desk);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(desk_->port()),
+                                   grpc::InsecureChannelCredentials());
+    cti_ = v1::CtiService::NewStub(channel_);
+    agents_ = v1::AgentService::NewStub(channel_);
+    contacts_ = v1::ContactService::NewStub(channel_);
+    customers_ = v1::CustomerService::NewStub(channel_);
+  }
+
+  void Restart() {
+    desk_->Shutdown();
+    desk_.reset();
+    Start();
+  }
+
+  v1::CallEvent Event(v1::CallEventType type, const std::string& call = "c1") {
+    v1::CallEvent event;
+    event.set_source("pbx-1");
+    event.set_event_id("ev-" + std::to_string(++next_event_));
+    event.set_call_id(call);
+    event.set_type(type);
+    event.mutable_source_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    event.set_calling_number(kCaller);
+    event.set_called_number("+49 30 1000 100");
+    return event;
+  }
+
+  v1::EventAck Publish(const v1::CallEvent& event, const char* token = kPbx) {
+    v1::EventAck ack;
+    auto status = cti_->PublishEvent(Context(token).get(), event, &ack);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return ack;
+  }
+
+  std::vector<v1::Contact> Waiting() {
+    v1::ListWaitingContactsRequest request;
+    request.set_queue("queues/billing");
+    v1::ListWaitingContactsResponse response;
+    EXPECT_TRUE(contacts_->ListWaitingContacts(Context(kAdmin).get(), request, &response).ok());
+    return {response.contacts().begin(), response.contacts().end()};
+  }
+
+  std::vector<v1::Customer> Holders(const std::string& phone) {
+    v1::LookupCustomersRequest request;
+    request.set_phone_number(phone);
+    v1::LookupCustomersResponse response;
+    EXPECT_TRUE(customers_->LookupCustomers(Context(kAdmin).get(), request, &response).ok());
+    return {response.customers().begin(), response.customers().end()};
+  }
+
+  std::vector<v1::Interaction> History(const std::string& customer) {
+    v1::ListInteractionsRequest request;
+    request.set_parent(customer);
+    v1::ListInteractionsResponse response;
+    EXPECT_TRUE(customers_->ListInteractions(Context(kAdmin).get(), request, &response).ok());
+    return {response.interactions().begin(), response.interactions().end()};
+  }
+
+  v1::AgentStatus StatusOfAgent() {
+    v1::GetAgentStatusRequest request;
+    request.set_agent("agents/a-1");
+    v1::AgentStatus status;
+    EXPECT_TRUE(agents_->GetAgentStatus(Context(kAdmin).get(), request, &status).ok());
+    return status;
+  }
+
+  servicedesk::testing::TempDir dir_;
+  std::unique_ptr<DeskServer> desk_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::CtiService::Stub> cti_;
+  std::unique_ptr<v1::AgentService::Stub> agents_;
+  std::unique_ptr<v1::ContactService::Stub> contacts_;
+  std::unique_ptr<v1::CustomerService::Stub> customers_;
+  int next_event_ = 0;
+};
+
+TEST_F(CtiTest, ACallIsRoutedAnsweredEndedAndWrittenIntoTheCallersHistory) {
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  v1::SetStateRequest ready;
+  ready.set_state(v1::AGENT_STATE_READY);
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+
+  // An unknown caller: a file is opened for them, in state "potential".
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+  const auto holders = Holders(kCaller);
+  ASSERT_EQ(holders.size(), 1u);
+  EXPECT_EQ(holders[0].lifecycle_state(), v1::LIFECYCLE_STATE_POTENTIAL);
+  auto offer = session.NextOffer();
+  ASSERT_TRUE(offer.has_value());
+  EXPECT_EQ(offer->queue(), "queues/billing");  // by the called number
+  EXPECT_EQ(offer->screen_pop().customer().name(), holders[0].name());
+
+  // The agent picks up at the phone: the pick-up is the acceptance.
+  v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+  answered.set_agent("agents/a-1");
+  EXPECT_EQ(Publish(answered).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_BUSY);
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_HELD)).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_RETRIEVED)).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED)).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_WRAP_UP);
+
+  const auto history = History(holders[0].name());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].channel(), v1::INTERACTION_CHANNEL_CALL);
+  EXPECT_EQ(history[0].direction(), v1::DIRECTION_INBOUND);
+  EXPECT_EQ(history[0].agent(), "agents/a-1");
+  EXPECT_EQ(history[0].queue(), "queues/billing");
+  EXPECT_EQ(history[0].outcome(), "normal");
+  EXPECT_EQ(history[0].reference(), "calls/pbx-1/c1");
+}
+
+TEST_F(CtiTest, ARepeatedEventIsADuplicateAndChangesNothing) {
+  const v1::CallEvent offered = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_DUPLICATE);
+  EXPECT_EQ(Waiting().size(), 1u);
+  EXPECT_EQ(Holders(kCaller).size(), 1u);
+  // And after a restart too.
+  Restart();
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_DUPLICATE);
+  EXPECT_EQ(Waiting().size(), 1u);
+}
+
+TEST_F(CtiTest, MalformedEventsAreRejectedNamingTheFieldAndNothingIsStored) {
+  v1::CallEvent event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  event.clear_call_id();
+  v1::EventAck ack = Publish(event);
+  EXPECT_EQ(ack.status(), v1::ACK_STATUS_REJECTED);
+  EXPECT_EQ(ack.field(), "call_id");
+  event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  event.set_calling_number("not a number");
+  ack = Publish(event);
+  EXPECT_EQ(ack.status(), v1::ACK_STATUS_REJECTED);
+  EXPECT_EQ(ack.field(), "calling_number");
+  event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  event.mutable_source_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400);
+  EXPECT_EQ(Publish(event).field(), "source_time");
+  event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  (*event.mutable_ivr_data())["account"] = std::string(5000, '1');
+  EXPECT_EQ(Publish(event).field(), "ivr_data[account]");
+  // Another source's events are not this token's to send.
+  event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  event.set_source("pbx-2");
+  EXPECT_EQ(Publish(event).field(), "source");
+  EXPECT_TRUE(Waiting().empty());
+  EXPECT_TRUE(Holders(kCaller).empty());
+  // A rejected event id may be used again once the event is right.
+  event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  EXPECT_EQ(Publish(event).status(), v1::ACK_STATUS_ACCEPTED);
+  // Only CTI systems (and admins) publish.
+  v1::EventAck refused;
+  EXPECT_EQ(cti_->PublishEvent(Context(kAgent).get(), event, &refused).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CtiTest, ACallerWhoHangsUpWhileWaitingIsAbandonedAndGetsOneCallback) {
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+  ASSERT_EQ(Waiting().size(), 1u);
+  const std::string call_contact = Waiting()[0].name();
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED)).status(), v1::ACK_STATUS_ACCEPTED);
+  const auto waiting = Waiting();
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_NE(waiting[0].name(), call_contact);
+  EXPECT_EQ(waiting[0].channel(), v1::CONTACT_CHANNEL_CALLBACK);
+  const auto history = History(Holders(kCaller)[0].name());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].outcome(), "abandoned");
+  // An answer after the hang-up is accepted (telephony is like that), recorded, ignored.
+  v1::CallEvent late = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+  late.set_agent("agents/a-1");
+  EXPECT_EQ(Publish(late).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(History(Holders(kCaller)[0].name()).size(), 1u);
+}
+
+TEST_F(CtiTest, ALiveCallSurvivesARestartAndIsRecordedOnce) {
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  v1::SetStateRequest ready;
+  ready.set_state(v1::AGENT_STATE_READY);
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  const v1::CallEvent offered = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_ACCEPTED);
+  ASSERT_TRUE(session.NextOffer().has_value());
+  Restart();  // the offer was ringing: the call waits again, the agent is logged out
+
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_DUPLICATE);
+  ASSERT_EQ(Waiting().size(), 1u);
+  v1::CallEvent ended = Event(v1::CALL_EVENT_TYPE_ENDED);
+  EXPECT_EQ(Publish(ended).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(ended).status(), v1::ACK_STATUS_DUPLICATE);
+  const auto history = History(Holders(kCaller)[0].name());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].outcome(), "abandoned");
+}
+
+}  // namespace
+}  // namespace servicedesk::server
