@@ -1,6 +1,7 @@
 #include "services/server/config.h"
 
 #include <cmath>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -49,7 +50,8 @@ absl::Status Read(const toml::table& table, std::string_view section, std::strin
       *out = static_cast<T>(value);
       return absl::OkStatus();
     }
-    if (auto value = node->value<int64_t>()) {  // a float without fraction, e.g. 5.0
+    // A float without fraction, e.g. 5.0 (value<int64_t>() would also convert a bool).
+    if (auto value = node->is_floating_point() ? node->value<int64_t>() : std::nullopt) {
       if (!std::in_range<T>(*value)) {
         return absl::InvalidArgumentError(
             absl::StrCat(std::string(section), ".", std::string(key), ": out of range"));
@@ -323,6 +325,39 @@ absl::Status ReadRouting(const toml::table& t, Config* config) {
   return ReadAll(t, "agents", ReadAgent, &routing.agents);
 }
 
+// [cti], with the table [cti.called_numbers] (called number -> queue name).
+absl::Status ReadCti(const toml::table& t, CtiConfig* cti) {
+  if (auto s = CheckKeys(t, "cti",
+                         {"create_unknown_callers", "default_queue", "idle_timeout_seconds",
+                          "callback_window_hours", "callback_min_wait_seconds", "called_numbers"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, "cti", "create_unknown_callers", &cti->create_unknown_callers); !s.ok()) return s;
+  if (auto s = Read(t, "cti", "default_queue", &cti->default_queue); !s.ok()) return s;
+  if (auto s = Read(t, "cti", "idle_timeout_seconds", &cti->idle_timeout_seconds); !s.ok()) return s;
+  if (auto s = Read(t, "cti", "callback_window_hours", &cti->callback_window_hours); !s.ok()) return s;
+  if (auto s = Read(t, "cti", "callback_min_wait_seconds", &cti->callback_min_wait_seconds); !s.ok()) {
+    return s;
+  }
+  if (const toml::node* node = t.get("called_numbers")) {
+    const toml::table* numbers = node->as_table();
+    if (numbers == nullptr) {
+      return absl::InvalidArgumentError("cti.called_numbers: must be a table of strings");
+    }
+    for (const auto& [key, value] : *numbers) {
+      const std::string number(key.str());
+      auto queue = value.value_exact<std::string>();
+      if (!queue) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cti.called_numbers[\"", number, "\"]: must be a string"));
+      }
+      cti->called_numbers[number] = *queue;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
@@ -334,14 +369,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "demo"});
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "demo"});
       !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -369,6 +404,9 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
   }
   if (const auto* t = section("routing")) {
     if (auto s = ReadRouting(*t, config); !s.ok()) return s;
+  }
+  if (const auto* t = section("cti")) {
+    if (auto s = ReadCti(*t, &config->cti); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -436,6 +474,30 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (config.offer_reminder_seconds < 0 || config.offer_reminder_seconds > 600) {
     return absl::InvalidArgumentError("routing.offer_reminder_seconds: must be 0 to 600");
+  }
+  const CtiConfig& cti = config.cti;
+  if (cti.idle_timeout_seconds < 60 || cti.idle_timeout_seconds > 86400 * 7) {
+    return absl::InvalidArgumentError("cti.idle_timeout_seconds: must be 60 to 604800");
+  }
+  if (cti.callback_window_hours < 0 || cti.callback_window_hours > 720) {
+    return absl::InvalidArgumentError("cti.callback_window_hours: must be 0 to 720");
+  }
+  if (cti.callback_min_wait_seconds < 0 || cti.callback_min_wait_seconds > 3600) {
+    return absl::InvalidArgumentError("cti.callback_min_wait_seconds: must be 0 to 3600");
+  }
+  // A queue's resource name: "queues/" and an id.
+  const auto is_queue_name = [](const std::string& name) {
+    return name.size() > 7 && name.starts_with("queues/");
+  };
+  if (!cti.default_queue.empty() && !is_queue_name(cti.default_queue)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cti.default_queue: '", cti.default_queue, "' is not a queue name (queues/{id}) or empty"));
+  }
+  for (const auto& [number, queue] : cti.called_numbers) {
+    if (!is_queue_name(queue)) {
+      return absl::InvalidArgumentError(absl::StrCat("cti.called_numbers[\"", number, "\"]: '", queue,
+                                                     "' is not a queue name (queues/{id})"));
+    }
   }
   if (config.demo_customers < 0 || config.demo_customers > 10'000'000) {
     return absl::InvalidArgumentError("demo.customers: must be 0 to 10000000");

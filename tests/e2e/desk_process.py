@@ -125,7 +125,8 @@ def stubs():
     importlib.invalidate_caches()
     names = {}
     for module in ("common_pb2", "customer_pb2", "customer_pb2_grpc", "diagnostics_pb2",
-                   "diagnostics_pb2_grpc", "events_pb2", "routing_pb2", "routing_pb2_grpc"):
+                   "diagnostics_pb2_grpc", "events_pb2", "routing_pb2", "routing_pb2_grpc", "cti_pb2",
+                   "cti_pb2_grpc"):
         names[module] = importlib.import_module(f"servicedesk.v1.{module}")
     names["health_pb2"] = importlib.import_module("health_pb2")
     names["health_pb2_grpc"] = importlib.import_module("health_pb2_grpc")
@@ -415,6 +416,9 @@ class DeskProcess:
     def routing_admin(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().routing_pb2_grpc.RoutingAdminServiceStub(self.channel()), token,
                       timeout)
+
+    def cti(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().cti_pb2_grpc.CtiServiceStub(self.channel()), token, timeout)
 
     def health(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().health_pb2_grpc.HealthStub(self.channel()), token, timeout)

@@ -1,7 +1,9 @@
 #include "services/server/config.h"
 
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -41,6 +43,13 @@ TEST(ConfigTest, TheDocumentedSampleLoadsAndMatchesTheDefaults) {
   EXPECT_TRUE(loaded.routing.reason_codes.empty());
   EXPECT_TRUE(loaded.routing.queues.empty());
   EXPECT_TRUE(loaded.routing.agents.empty());
+  EXPECT_EQ(loaded.cti.create_unknown_callers, defaults.cti.create_unknown_callers);
+  EXPECT_EQ(loaded.cti.default_queue, defaults.cti.default_queue);
+  EXPECT_EQ(loaded.cti.idle_timeout_seconds, defaults.cti.idle_timeout_seconds);
+  EXPECT_EQ(loaded.cti.callback_window_hours, defaults.cti.callback_window_hours);
+  EXPECT_EQ(loaded.cti.callback_min_wait_seconds, defaults.cti.callback_min_wait_seconds);
+  EXPECT_EQ(loaded.cti.called_numbers, defaults.cti.called_numbers);
+  EXPECT_TRUE(loaded.cti.called_numbers.empty());
 }
 
 TEST(ConfigTest, ReadsTokens) {
@@ -67,6 +76,8 @@ TEST(ConfigTest, ErrorsNameTheKey) {
       {"[storage]\ndata_dri = \"x\"\n", "storage.data_dri: unknown option"},
       {"[nope]\n", "nope: unknown option"},
       {"[storage]\nblock_cache_mb = \"big\"\n", "storage.block_cache_mb: wrong type"},
+      {"[storage]\nblock_cache_mb = true\n", "storage.block_cache_mb: wrong type"},
+      {"[storage]\nblock_cache_mb = 256.5\n", "storage.block_cache_mb: wrong type"},
       {"[[auth.tokens]]\ntoken = \"short\"\nprincipal = \"a\"\nrole = \"agent\"\n",
        "auth.tokens[0].token: at least 16 characters"},
       {"[[auth.tokens]]\ntoken = \"0123456789abcdef\"\nprincipal = \"a\"\nrole = \"boss\"\n",
@@ -78,6 +89,13 @@ TEST(ConfigTest, ErrorsNameTheKey) {
     ASSERT_FALSE(status.ok()) << c.text;
     EXPECT_TRUE(absl::StartsWith(status.message(), c.message_start)) << status.message();
   }
+}
+
+TEST(ConfigTest, IntegerOptionsAcceptWholeFloats) {
+  Config config;
+  auto status = LoadText("[cti]\nidle_timeout_seconds = 600.0\n", &config);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(config.cti.idle_timeout_seconds, 600);
 }
 
 TEST(ConfigTest, ReadsRoutingDefinitions) {
@@ -273,6 +291,123 @@ TEST(ConfigTest, RoutingErrorsNameTheKey) {
   }
 }
 
+TEST(ConfigTest, ReadsTheCtiSection) {
+  Config config;
+  auto status = LoadText(R"(
+[cti]
+create_unknown_callers = false
+default_queue = "queues/general"
+idle_timeout_seconds = 3600
+callback_window_hours = 0
+callback_min_wait_seconds = 10
+
+[cti.called_numbers]
+"+49 30 100" = "queues/billing"
+"4711" = "queues/tech"
+)", &config);
+  ASSERT_TRUE(status.ok()) << status;
+  const CtiConfig& cti = config.cti;
+  EXPECT_FALSE(cti.create_unknown_callers);
+  EXPECT_EQ(cti.default_queue, "queues/general");
+  EXPECT_EQ(cti.idle_timeout_seconds, 3600);
+  EXPECT_EQ(cti.callback_window_hours, 0);
+  EXPECT_EQ(cti.callback_min_wait_seconds, 10);
+  const std::map<std::string, std::string> expected = {{"+49 30 100", "queues/billing"},
+                                                       {"4711", "queues/tech"}};
+  EXPECT_EQ(cti.called_numbers, expected);
+  config.auth_enabled = false;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+}
+
+TEST(ConfigTest, CtiKeysLeftOutKeepTheirDefaults) {
+  Config config;
+  auto status = LoadText("[cti]\ndefault_queue = \"queues/q\"\n", &config);
+  ASSERT_TRUE(status.ok()) << status;
+  const CtiConfig defaults;
+  EXPECT_EQ(config.cti.default_queue, "queues/q");
+  EXPECT_EQ(config.cti.create_unknown_callers, defaults.create_unknown_callers);
+  EXPECT_EQ(config.cti.idle_timeout_seconds, defaults.idle_timeout_seconds);
+  EXPECT_EQ(config.cti.callback_window_hours, defaults.callback_window_hours);
+  EXPECT_EQ(config.cti.callback_min_wait_seconds, defaults.callback_min_wait_seconds);
+  EXPECT_TRUE(config.cti.called_numbers.empty());
+}
+
+TEST(ConfigTest, CtiErrorsNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* message_start;
+  } cases[] = {
+      {"[cti]\nidle_timeout = 60\n", "cti.idle_timeout: unknown option"},
+      {"[cti]\ncreate_unknown_callers = \"yes\"\n", "cti.create_unknown_callers: wrong type"},
+      {"[cti]\ndefault_queue = 3\n", "cti.default_queue: wrong type"},
+      {"[cti]\nidle_timeout_seconds = \"4h\"\n", "cti.idle_timeout_seconds: wrong type"},
+      {"[cti]\ncallback_window_hours = 10000000000\n", "cti.callback_window_hours: out of range"},
+      {"[cti]\ncallback_min_wait_seconds = true\n", "cti.callback_min_wait_seconds: wrong type"},
+      {"cti = 1\n", "cti: must be a table"},
+      {"[cti]\ncalled_numbers = \"+49 30 100\"\n", "cti.called_numbers: must be a table"},
+      {"[cti.called_numbers]\n\"+49 30 100\" = \"queues/billing\"\n\"4711\" = 3\n",
+       "cti.called_numbers[\"4711\"]: must be a string"},
+      {"[cti.called_numbers]\n\"+49 30 100\" = [\"queues/billing\"]\n",
+       "cti.called_numbers[\"+49 30 100\"]: must be a string"},
+  };
+  for (const auto& c : cases) {
+    Config config;
+    auto status = LoadText(c.text, &config);
+    ASSERT_FALSE(status.ok()) << c.text;
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_TRUE(absl::StartsWith(status.message(), c.message_start))
+        << c.text << "\n" << status.message();
+  }
+}
+
+TEST(ConfigTest, CtiValidationNamesTheOption) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(ValidateConfig(config).ok());
+  const auto message = [&] { return std::string(ValidateConfig(config).message()); };
+
+  config.cti.idle_timeout_seconds = 59;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.idle_timeout_seconds:")) << message();
+  config.cti.idle_timeout_seconds = 86400 * 7 + 1;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.idle_timeout_seconds:")) << message();
+  config.cti.idle_timeout_seconds = 60;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.cti.idle_timeout_seconds = 86400 * 7;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+
+  config.cti.callback_window_hours = -1;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.callback_window_hours:")) << message();
+  config.cti.callback_window_hours = 721;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.callback_window_hours:")) << message();
+  config.cti.callback_window_hours = 0;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.cti.callback_window_hours = 720;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+
+  config.cti.callback_min_wait_seconds = -1;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.callback_min_wait_seconds:")) << message();
+  config.cti.callback_min_wait_seconds = 3601;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.callback_min_wait_seconds:")) << message();
+  config.cti.callback_min_wait_seconds = 3600;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+
+  config.cti.default_queue = "general";
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.default_queue:")) << message();
+  config.cti.default_queue = "queues/general";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.cti.default_queue = "";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+
+  config.cti.called_numbers["4711"] = "queues/tech";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+  config.cti.called_numbers["+49 30 100"] = "billing";
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.called_numbers[\"+49 30 100\"]:")) << message();
+  config.cti.called_numbers["+49 30 100"] = "";
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.called_numbers[\"+49 30 100\"]:")) << message();
+  config.cti.called_numbers["+49 30 100"] = "queues/billing";
+  EXPECT_TRUE(ValidateConfig(config).ok());
+}
+
 TEST(ConfigTest, TheDemoConfigLoadsWithItsRouting) {
   // deploy/demo.toml sits next to the documented sample.
   std::string path = SERVICEDESK_SAMPLE_CONFIG;
@@ -302,6 +437,30 @@ TEST(ConfigTest, TheDemoConfigLoadsWithItsRouting) {
       has_token = has_token || (token.principal == agent.name() && token.role == Role::kAgent);
     }
     EXPECT_TRUE(has_token) << agent.name();
+  }
+}
+
+TEST(ConfigTest, TheDemoConfigLoadsWithItsCtiSection) {
+  std::string path = SERVICEDESK_SAMPLE_CONFIG;
+  path = path.substr(0, path.rfind('/') + 1) + "demo.toml";
+  Config config;
+  auto status = LoadConfigFile(path, &config);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  const CtiConfig defaults;
+  EXPECT_EQ(config.cti.default_queue, "queues/general");
+  EXPECT_EQ(config.cti.create_unknown_callers, defaults.create_unknown_callers);
+  EXPECT_EQ(config.cti.idle_timeout_seconds, defaults.idle_timeout_seconds);
+  const std::map<std::string, std::string> expected = {{"+49 30 1000 100", "queues/billing"},
+                                                       {"+49 30 1000 200", "queues/tech"}};
+  EXPECT_EQ(config.cti.called_numbers, expected);
+  // Every queue the cti section names is defined in the demo's routing.
+  std::vector<std::string> targets = {config.cti.default_queue};
+  for (const auto& [number, queue] : config.cti.called_numbers) targets.push_back(queue);
+  for (const std::string& target : targets) {
+    bool defined = false;
+    for (const v1::Queue& queue : config.routing.queues) defined = defined || queue.name() == target;
+    EXPECT_TRUE(defined) << target;
   }
 }
 
