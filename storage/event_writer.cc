@@ -75,10 +75,27 @@ absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch,
     auto put = batch->Put(db_->handle(Family::kEvents), EventKey(seq), payload);
     if (!put.ok()) return FromRocks(put, "adding event to batch");
   }
-  auto status = db_->db()->Write(db_->write_options(), batch);
+  rocksdb::WriteOptions options = db_->write_options();
+  const bool deferred = defer_sync_ && options.sync;
+  if (deferred) options.sync = false;
+  auto status = db_->db()->Write(options, batch);
   if (!status.ok()) return FromRocks(status, "committing batch");
   last_seq_ = seq;
+  if (deferred) {
+    unsynced_ = true;
+  } else if (options.sync) {
+    unsynced_ = false;  // the fsync covered everything written before it
+  }
   return seq;
+}
+
+absl::Status EventWriter::SyncDeferred() {
+  CheckSingleWriter();
+  if (!unsynced_) return absl::OkStatus();
+  auto status = db_->db()->SyncWAL();
+  if (!status.ok()) return FromRocks(status, "syncing the WAL");
+  unsynced_ = false;
+  return absl::OkStatus();
 }
 
 }  // namespace servicedesk::storage

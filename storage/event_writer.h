@@ -40,6 +40,14 @@ class EventWriter {
 
   uint64_t last_seq() const { return last_seq_; }
 
+  // Group commit. While deferring, commits are written without waiting for the fsync (in
+  // the WAL, in the OS, not yet on disk); SyncDeferred() then makes all of them durable with
+  // one fsync. What was committed while deferring is acknowledged only after SyncDeferred.
+  // Without sync_writes there is nothing to defer.
+  void set_defer_sync(bool defer) { defer_sync_ = defer; }
+  absl::Status SyncDeferred();
+  bool has_unsynced() const { return unsynced_; }
+
  private:
   explicit EventWriter(Database* db) : db_(db) {}
   // The first thread to write owns the writer; a second one is a programming error
@@ -50,6 +58,8 @@ class EventWriter {
   uint64_t last_seq_ = 0;
   std::map<std::string, uint64_t> next_ids_;
   std::atomic<std::thread::id> owner_{};
+  bool defer_sync_ = false;
+  bool unsynced_ = false;
 };
 
 }  // namespace servicedesk::storage

@@ -57,8 +57,9 @@ cti::CallSnapshot SnapshotFromRow(const v1::CtiCallRow& row) {
 }  // namespace
 
 CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
-                 const storage::CustomerStore* customers, customers::CustomerCommands* commands,
-                 const customers::PhoneNormalizer* phones, RoutingDesk* routing)
+                 storage::EventWriter* writer, const storage::CustomerStore* customers,
+                 customers::CustomerCommands* commands, const customers::PhoneNormalizer* phones,
+                 RoutingDesk* routing)
     : config_(config),
       clock_(clock),
       loop_(loop),
@@ -66,6 +67,7 @@ CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, stora
       commands_(commands),
       phones_(phones),
       routing_(routing),
+      writer_(writer),
       store_(db),
       tracker_(clock, TrackerOptionsFrom(config.cti, *phones)),
       timer_(loop->context()) {}
@@ -83,8 +85,44 @@ absl::Status CtiDesk::Start() {
 }
 
 void CtiDesk::Stop() {
+  Flush();  // nothing applied is left unacknowledged
   stopped_ = true;
   timer_.cancel();
+}
+
+void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done) {
+  writer_->set_defer_sync(true);
+  absl::StatusOr<v1::EventAck> ack = Handle(event, principal);
+  writer_->set_defer_sync(false);
+  // Even a duplicate or a refusal waits while anything is unsynced: its answer may rest on
+  // an event applied moments ago that is not on disk yet.
+  if (!writer_->has_unsynced() && awaiting_sync_.empty()) {
+    ++acks_sent_;
+    done(std::move(ack));
+    return;
+  }
+  awaiting_sync_.emplace_back(std::move(done), std::move(ack));
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    loop_->Post([this] { Flush(); });
+  }
+}
+
+void CtiDesk::Flush() {
+  flush_posted_ = false;
+  if (awaiting_sync_.empty()) return;
+  const bool needed = writer_->has_unsynced();
+  const absl::Status synced = writer_->SyncDeferred();
+  if (needed) ++syncs_;
+  if (!synced.ok()) {
+    LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(synced.message())}});
+  }
+  auto waiting = std::move(awaiting_sync_);
+  awaiting_sync_.clear();
+  for (auto& [done, ack] : waiting) {
+    ++acks_sent_;
+    done(synced.ok() ? std::move(ack) : absl::StatusOr<v1::EventAck>(synced));
+  }
 }
 
 void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,

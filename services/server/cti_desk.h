@@ -12,8 +12,10 @@
 // the call's interaction) are idempotent by the call's id and happen first, so a crash
 // between them and the batch is repaired by the CTI system's retry.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asio/steady_timer.hpp>
 
@@ -36,8 +38,9 @@ namespace servicedesk::server {
 class CtiDesk {
  public:
   CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
-          const storage::CustomerStore* customers, customers::CustomerCommands* commands,
-          const customers::PhoneNormalizer* phones, RoutingDesk* routing);
+          storage::EventWriter* writer, const storage::CustomerStore* customers,
+          customers::CustomerCommands* commands, const customers::PhoneNormalizer* phones,
+          RoutingDesk* routing);
 
   // On the loop, after the routing desk started: live calls back in the tracker.
   absl::Status Start();
@@ -47,7 +50,16 @@ class CtiDesk {
   // an error only when storage failed, and then nothing was applied.
   absl::StatusOr<v1::EventAck> Handle(const v1::CallEvent& event, const std::string& principal);
 
+  // Group commit: applies the event now and calls `done` with its acknowledgement once it
+  // is durable. Events applied while an fsync is pending share the next one: the fsync is
+  // posted behind the events already waiting on the loop, so a burst costs one fsync.
+  using AckCallback = std::function<void(absl::StatusOr<v1::EventAck>)>;
+  void Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done);
+
   const cti::CallTracker& tracker() const { return tracker_; }
+  // Acknowledgements sent so far and the fsyncs they needed (the benchmark's events per sync).
+  uint64_t acks_sent() const { return acks_sent_; }
+  uint64_t syncs() const { return syncs_; }
 
  private:
   struct Link {
@@ -66,6 +78,7 @@ class CtiDesk {
   void SaveCall(rocksdb::WriteBatch* batch, const std::string& source, const std::string& call_id);
   void ArmTimer();
   void OnTimer();
+  void Flush();
 
   Config config_;
   const Clock* clock_;
@@ -74,7 +87,12 @@ class CtiDesk {
   customers::CustomerCommands* commands_;
   const customers::PhoneNormalizer* phones_;
   RoutingDesk* routing_;
+  storage::EventWriter* writer_;
   storage::CtiStore store_;
+  std::vector<std::pair<AckCallback, absl::StatusOr<v1::EventAck>>> awaiting_sync_;
+  bool flush_posted_ = false;
+  uint64_t acks_sent_ = 0;
+  uint64_t syncs_ = 0;
   cti::CallTracker tracker_;
   absl::flat_hash_map<std::string, Link> links_;  // by source 0x1f call id
   asio::steady_timer timer_;

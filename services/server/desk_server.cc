@@ -47,7 +47,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                 desk->customer_store_.get(),
                                                 desk->customer_queries_.get());
   desk->cti_ = std::make_unique<CtiDesk>(config, desk->clock_, desk->loop_.get(),
-                                        desk->database_.get(), desk->customer_store_.get(),
+                                        desk->database_.get(), desk->writer_.get(),
+                                        desk->customer_store_.get(),
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
   {

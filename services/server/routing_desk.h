@@ -34,15 +34,17 @@
 
 namespace servicedesk::server {
 
-// An agent's session as the desk sees it: the gRPC stream implements it. Called on the
-// desk loop only; must not block.
-class SessionSink {
+// A server stream as a desk sees it (an agent's session, a CTI connection): the gRPC
+// reactor implements it. Called on the desk loop only; must not block.
+template <typename Message>
+class Sink {
  public:
-  virtual ~SessionSink() = default;
-  virtual void Send(v1::AgentEvent event) = 0;
-  // Ends the session's stream with `status` after what was sent.
+  virtual ~Sink() = default;
+  virtual void Send(Message message) = 0;
+  // Ends the stream with `status` after what was sent.
   virtual void Close(const absl::Status& status) = 0;
 };
+using SessionSink = Sink<v1::AgentEvent>;
 
 class RoutingDesk {
  public:

@@ -1,7 +1,8 @@
 #pragma once
 
-// The outbox of an agent's session stream, between the desk loop (which sends and closes)
-// and gRPC's threads (which report writes done, cancellation and the end of the call).
+// The outbox of a server stream (an agent's session, a CTI connection), between the desk
+// loop (which sends and closes) and gRPC's threads (which report writes done, cancellation
+// and the end of the call).
 //
 // gRPC's callback API allows one write in flight, and Finish exactly once after it. The
 // desk may send at any moment, so messages queue here. The mutex is recursive because
@@ -9,8 +10,8 @@
 // the reactor, so that a reactor deleted inside Finish (its OnDone) leaves nothing
 // dangling: the reactor calls Done() first, and from then on everything is dropped.
 //
-// `Stream` provides StartWrite(const v1::AgentEvent*) and Finish(grpc::Status): the
-// reactor in production, a fake in the TSan test.
+// `Stream` provides StartWrite(const Message*) and Finish(grpc::Status): the reactor in
+// production, a fake in the TSan test.
 
 #include <deque>
 #include <mutex>
@@ -22,17 +23,17 @@
 
 namespace servicedesk::server {
 
-template <typename Stream>
-class SessionStream final : public SessionSink {
+template <typename Stream, typename Message>
+class Outbox final : public Sink<Message> {
  public:
-  explicit SessionStream(Stream* stream) : stream_(stream) {}
+  explicit Outbox(Stream* stream) : stream_(stream) {}
 
   // Desk loop.
   // A console that stops reading (its connection stalled while keep-alive pings still
   // pass) is cut off rather than allowed to grow the desk's memory.
   static constexpr std::size_t kMaxQueued = 10000;
 
-  void Send(v1::AgentEvent event) override {
+  void Send(Message event) override {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
     if (queue_.size() >= kMaxQueued) {
@@ -96,11 +97,14 @@ class SessionStream final : public SessionSink {
 
   std::recursive_mutex mu_;
   Stream* stream_;
-  std::deque<v1::AgentEvent> queue_;  // front: the message being written
+  std::deque<Message> queue_;  // front: the message being written
   bool writing_ = false;
   bool finishing_ = false;
   bool finished_ = false;
   grpc::Status final_;
 };
+
+template <typename Stream>
+using SessionStream = Outbox<Stream, v1::AgentEvent>;
 
 }  // namespace servicedesk::server
