@@ -79,6 +79,12 @@ absl::Status CtiDesk::Start() {
     tracker_.Restore(SnapshotFromRow(row));
     links_[CallKey(row.source(), row.call_id())] = Link{row.contact_id(), row.customer()};
   }
+  for (const auto& [key, link] : links_) {
+    if (link.contact != 0) call_of_contact_[link.contact] = key;
+  }
+  routing_->SetObserver([this](const std::vector<routing::RoutingEvent>& events) {
+    OnRoutingEvents(events);
+  });
   ArmTimer();
   LogEvent(spdlog::level::info, "cti.started", {{"live_calls", absl::StrCat(calls->size())}});
   return absl::OkStatus();
@@ -88,6 +94,95 @@ void CtiDesk::Stop() {
   Flush();  // nothing applied is left unacknowledged
   stopped_ = true;
   timer_.cancel();
+  for (auto& [source, connection] : connections_) {
+    connection.sink->Close(absl::UnavailableError("servicedeskd is shutting down; reconnect"));
+  }
+  connections_.clear();
+}
+
+void CtiDesk::WhenAcknowledged(std::function<void()> fn) {
+  if (awaiting_sync_.empty()) {
+    fn();
+    return;
+  }
+  awaiting_sync_.push_back([fn = std::move(fn)](const absl::Status&) { fn(); });
+}
+
+absl::Status CtiDesk::OpenSource(const std::string& source, uint64_t stream_id,
+                                 std::shared_ptr<CtiSink> sink) {
+  if (stopped_) return absl::UnavailableError("servicedeskd is shutting down");
+  if (auto old = connections_.find(source); old != connections_.end()) {
+    old->second.sink->Close(absl::AbortedError(
+        absl::StrCat("hello: replaced by a newer connection of source '", source, "'")));
+  }
+  connections_[source] = Connection{stream_id, sink};
+  for (const auto& instruction : unacknowledged_[source]) {
+    v1::CtiServerMessage message;
+    *message.mutable_instruction() = instruction;
+    sink->Send(std::move(message));
+  }
+  LogEvent(spdlog::level::info, "cti.connected",
+           {{"source", source}, {"resent_instructions", absl::StrCat(unacknowledged_[source].size())}});
+  return absl::OkStatus();
+}
+
+void CtiDesk::CloseSource(const std::string& source, uint64_t stream_id) {
+  auto it = connections_.find(source);
+  if (it != connections_.end() && it->second.stream_id == stream_id) connections_.erase(it);
+}
+
+void CtiDesk::AcknowledgeInstruction(const std::string& source, const std::string& instruction_id) {
+  auto& pending = unacknowledged_[source];
+  pending.erase(std::remove_if(pending.begin(), pending.end(),
+                               [&](const v1::RoutingInstruction& i) {
+                                 return i.instruction_id() == instruction_id;
+                               }),
+                pending.end());
+}
+
+void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruction) {
+  instruction.set_instruction_id(absl::StrCat("i-", next_instruction_++));
+  unacknowledged_[source].push_back(instruction);
+  if (auto it = connections_.find(source); it != connections_.end()) {
+    v1::CtiServerMessage message;
+    *message.mutable_instruction() = std::move(instruction);
+    it->second.sink->Send(std::move(message));
+  }
+}
+
+void CtiDesk::OnRoutingEvents(const std::vector<routing::RoutingEvent>& events) {
+  if (applying_) return;  // the telephony caused these: it knows
+  for (const auto& event : events) {
+    uint64_t contact = 0;
+    std::string agent;
+    bool connect = false;
+    if (const auto* left = std::get_if<routing::ContactLeft>(&event)) {
+      if (!left->answered) continue;
+      contact = left->contact;
+      connect = true;
+      auto view = routing_->router().GetContact(contact);
+      if (!view.ok()) continue;
+      agent = view->agent;
+    } else if (const auto* ended = std::get_if<routing::OfferEnded>(&event)) {
+      if (ended->state != routing::OfferState::kWithdrawn) continue;
+      contact = ended->contact;
+      agent = ended->agent;
+    } else {
+      continue;
+    }
+    auto call = call_of_contact_.find(contact);
+    if (call == call_of_contact_.end()) continue;
+    const auto separator = call->second.find('\x1f');
+    const std::string source = call->second.substr(0, separator);
+    v1::RoutingInstruction instruction;
+    instruction.set_call_id(call->second.substr(separator + 1));
+    if (connect) {
+      instruction.mutable_connect()->set_agent(agent);
+    } else {
+      instruction.mutable_withdraw()->set_reason(absl::StrCat("the offer to ", agent, " was withdrawn"));
+    }
+    Instruct(source, std::move(instruction));
+  }
 }
 
 void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done) {
@@ -101,7 +196,11 @@ void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, A
     done(std::move(ack));
     return;
   }
-  awaiting_sync_.emplace_back(std::move(done), std::move(ack));
+  awaiting_sync_.push_back([this, done = std::move(done), ack = std::move(ack)](
+                               const absl::Status& synced) mutable {
+    ++acks_sent_;
+    done(synced.ok() ? std::move(ack) : absl::StatusOr<v1::EventAck>(synced));
+  });
   if (!flush_posted_) {
     flush_posted_ = true;
     loop_->Post([this] { Flush(); });
@@ -119,10 +218,7 @@ void CtiDesk::Flush() {
   }
   auto waiting = std::move(awaiting_sync_);
   awaiting_sync_.clear();
-  for (auto& [done, ack] : waiting) {
-    ++acks_sent_;
-    done(synced.ok() ? std::move(ack) : absl::StatusOr<v1::EventAck>(synced));
-  }
+  for (auto& fn : waiting) fn(synced);
 }
 
 void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
@@ -131,7 +227,10 @@ void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
   const std::string key = CallKey(source, call_id);
   if (!snapshot || snapshot->state == cti::CallState::kEnded) {
     store_.DeleteCall(batch, source, call_id);
-    links_.erase(key);
+    if (auto link = links_.find(key); link != links_.end()) {
+      call_of_contact_.erase(link->second.contact);
+      links_.erase(link);
+    }
     return;
   }
   const cti::CallRecord& record = snapshot->record;
@@ -155,6 +254,13 @@ void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
     row.set_customer(link->second.customer);
   }
   store_.PutCall(batch, row);
+}
+
+void CtiDesk::SetLink(const std::string& key, Link link) {
+  Link& current = links_[key];
+  if (current.contact != 0 && current.contact != link.contact) call_of_contact_.erase(current.contact);
+  current = std::move(link);
+  if (current.contact != 0) call_of_contact_[current.contact] = key;
 }
 
 absl::StatusOr<v1::EventAck> CtiDesk::Handle(const v1::CallEvent& event,
@@ -216,12 +322,12 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
         customer = *identified;
       }
       auto contact = Route(key, route->queue, customer, routing::Channel::kCall, &anomalies);
-      links_[key] = Link{contact.ok() ? *contact : 0, customer};
+      SetLink(key, Link{contact.ok() ? *contact : 0, customer});
       touched.emplace_back(source, route->call_id);
     } else if (const auto* move = std::get_if<cti::MoveCall>(&action)) {
       const std::string source = event->cti_event_applied().event().source();
       const std::string key = CallKey(source, move->call_id);
-      Link& link = links_[key];
+      Link link = links_[key];  // a copy: SetLink below updates the reverse map
       routing::Router& router = routing_->router();
       auto view = router.GetContact(link.contact);
       if (view.ok() && view->state == routing::ContactState::kActive) {
@@ -243,6 +349,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
         auto contact = Route(key, move->queue, link.customer, routing::Channel::kCall, &anomalies);
         if (contact.ok()) link.contact = *contact;
       }
+      SetLink(key, link);
       touched.emplace_back(source, move->call_id);
     } else if (const auto* answered = std::get_if<cti::CallAnswered>(&action)) {
       const std::string source = event->cti_event_applied().event().source();
@@ -302,7 +409,9 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
               {"event_id", event->cti_event_applied().event().event_id()},
               {"what", what}});
   }
+  applying_ = true;
   auto stored = routing_->CommitWith(principal, &batch, event);
+  applying_ = false;
   ArmTimer();
   return stored;
 }

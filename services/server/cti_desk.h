@@ -56,6 +56,17 @@ class CtiDesk {
   using AckCallback = std::function<void(absl::StatusOr<v1::EventAck>)>;
   void Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done);
 
+  // Runs `fn` once every event submitted so far is acknowledged: a reply that must not
+  // overtake earlier acknowledgements, a stream closing.
+  void WhenAcknowledged(std::function<void()> fn);
+
+  // CTI connections. A source has at most one; a newer one replaces it (ABORTED). Its
+  // unacknowledged instructions are sent to it again.
+  using CtiSink = Sink<v1::CtiServerMessage>;
+  absl::Status OpenSource(const std::string& source, uint64_t stream_id, std::shared_ptr<CtiSink> sink);
+  void CloseSource(const std::string& source, uint64_t stream_id);
+  void AcknowledgeInstruction(const std::string& source, const std::string& instruction_id);
+
   const cti::CallTracker& tracker() const { return tracker_; }
   // Acknowledgements sent so far and the fsyncs they needed (the benchmark's events per sync).
   uint64_t acks_sent() const { return acks_sent_; }
@@ -76,9 +87,13 @@ class CtiDesk {
   absl::Status RecordInteraction(const cti::CallRecord& record, const std::string& customer,
                                  const std::string& principal);
   void SaveCall(rocksdb::WriteBatch* batch, const std::string& source, const std::string& call_id);
+  void SetLink(const std::string& key, Link link);
   void ArmTimer();
   void OnTimer();
   void Flush();
+  // Accepted offers of calls become "connect" instructions; withdrawn ones "withdraw".
+  void OnRoutingEvents(const std::vector<routing::RoutingEvent>& events);
+  void Instruct(const std::string& source, v1::RoutingInstruction instruction);
 
   Config config_;
   const Clock* clock_;
@@ -89,8 +104,20 @@ class CtiDesk {
   RoutingDesk* routing_;
   storage::EventWriter* writer_;
   storage::CtiStore store_;
-  std::vector<std::pair<AckCallback, absl::StatusOr<v1::EventAck>>> awaiting_sync_;
+  // What waits for the next fsync, in the order it happened: acknowledgements, and replies
+  // queued behind them (a stream's answers keep the order of its messages).
+  std::vector<std::function<void(const absl::Status& synced)>> awaiting_sync_;
   bool flush_posted_ = false;
+  struct Connection {
+    uint64_t stream_id;
+    std::shared_ptr<CtiSink> sink;
+  };
+  absl::flat_hash_map<std::string, Connection> connections_;  // by source
+  // Sent and not yet acknowledged, by source, in order.
+  absl::flat_hash_map<std::string, std::vector<v1::RoutingInstruction>> unacknowledged_;
+  absl::flat_hash_map<uint64_t, std::string> call_of_contact_;  // routing contact -> call key
+  uint64_t next_instruction_ = 1;
+  bool applying_ = false;  // routing changes caused by telephony need no instruction back
   uint64_t acks_sent_ = 0;
   uint64_t syncs_ = 0;
   cti::CallTracker tracker_;

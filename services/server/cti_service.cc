@@ -1,8 +1,151 @@
 #include "services/server/cti_service.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/server/session_stream.h"
 #include "services/server/unary_call.h"
 
 namespace servicedesk::server {
+
+namespace {
+
+using CtiReactor = grpc::ServerBidiReactor<v1::CtiClientMessage, v1::CtiServerMessage>;
+using CtiOutbox = Outbox<CtiReactor, v1::CtiServerMessage>;
+
+v1::CtiServerMessage Rejected(const v1::CallEvent& event, const std::string& field,
+                              const std::string& reason) {
+  v1::CtiServerMessage message;
+  auto* ack = message.mutable_ack();
+  ack->set_source(event.source().substr(0, 128));
+  ack->set_event_id(event.event_id().substr(0, 128));
+  ack->set_status(v1::ACK_STATUS_REJECTED);
+  ack->set_field(field);
+  ack->set_reason(reason);
+  return message;
+}
+
+// One CTI connection. Reads are pipelined: each event is posted to the desk loop and the
+// next one read at once; acknowledgements come back through the outbox when durable.
+class CtiStream final : public CtiReactor {
+ public:
+  CtiStream(DeskLoop* loop, CtiDesk* desk, Caller caller, uint64_t id)
+      : loop_(loop), desk_(desk), caller_(std::move(caller)), id_(id),
+        outbox_(std::make_shared<CtiOutbox>(this)) {
+    StartRead(&in_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client is done sending: finish once what it sent is acknowledged.
+      loop_->Post([desk = desk_, outbox = outbox_] {
+        desk->WhenAcknowledged([outbox] { outbox->Close(absl::OkStatus()); });
+      });
+      return;
+    }
+    Handle(std::move(in_));
+    in_.Clear();
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override { outbox_->WriteDone(ok); }
+  void OnCancel() override { outbox_->Cancelled(); }
+  void OnDone() override {
+    outbox_->Done();
+    if (!source_.empty()) {
+      loop_->Post([desk = desk_, source = source_, id = id_] { desk->CloseSource(source, id); });
+    }
+    delete this;
+  }
+
+ private:
+  // On gRPC's thread: only this reactor's own fields and posts to the loop.
+  void Handle(v1::CtiClientMessage message) {
+    switch (message.message_case()) {
+      case v1::CtiClientMessage::kHello: {
+        const std::string& source = message.hello().source();
+        std::string refusal;
+        if (!source_.empty()) refusal = "hello: already said";
+        else if (source.empty() || source.size() > 128) refusal = "hello.source: required, at most 128 characters";
+        else if (absl::StartsWith(caller_.principal, "cti/") && source != caller_.principal.substr(4)) {
+          refusal = absl::StrCat("hello.source: this connection speaks for '", caller_.principal.substr(4), "'");
+        }
+        if (!refusal.empty()) {
+          loop_->Post([outbox = outbox_, refusal] {
+            outbox->Close(absl::InvalidArgumentError(refusal));
+          });
+          return;
+        }
+        source_ = source;
+        loop_->Post([desk = desk_, source, id = id_, outbox = outbox_] {
+          if (auto s = desk->OpenSource(source, id, outbox); !s.ok()) outbox->Close(s);
+        });
+        return;
+      }
+      case v1::CtiClientMessage::kEvent: {
+        v1::CallEvent event = std::move(*message.mutable_event());
+        if (source_.empty()) {
+          Reply(Rejected(event, "hello", "hello: send it first"));
+          return;
+        }
+        if (event.source().empty()) event.set_source(source_);
+        loop_->Post([desk = desk_, outbox = outbox_, principal = caller_.principal,
+                     event = std::move(event)] {
+          desk->Submit(event, principal, [outbox, event](absl::StatusOr<v1::EventAck> ack) {
+            if (!ack.ok()) {
+              // Storage failed: nothing was applied; the client sends it again.
+              outbox->Send(Rejected(event, "", std::string(ack.status().message())));
+              return;
+            }
+            v1::CtiServerMessage message;
+            *message.mutable_ack() = *std::move(ack);
+            outbox->Send(std::move(message));
+          });
+        });
+        return;
+      }
+      case v1::CtiClientMessage::kInstructionAck: {
+        if (source_.empty()) return;
+        loop_->Post([desk = desk_, source = source_, id = message.instruction_ack().instruction_id()] {
+          desk->AcknowledgeInstruction(source, id);
+        });
+        return;
+      }
+      default: {
+        Reply(Rejected(v1::CallEvent(), "message", "message: empty; send hello, event or instruction_ack"));
+        return;
+      }
+    }
+  }
+
+  // A reply that does not overtake the acknowledgements of earlier events.
+  void Reply(v1::CtiServerMessage reply) {
+    loop_->Post([desk = desk_, outbox = outbox_, reply = std::move(reply)] {
+      desk->WhenAcknowledged([outbox, reply] { outbox->Send(reply); });
+    });
+  }
+
+  DeskLoop* loop_;
+  CtiDesk* desk_;
+  Caller caller_;
+  uint64_t id_;
+  std::shared_ptr<CtiOutbox> outbox_;
+  v1::CtiClientMessage in_;
+  std::string source_;
+};
+
+class RefusedCtiStream final : public CtiReactor {
+ public:
+  explicit RefusedCtiStream(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::CtiClientMessage, v1::CtiServerMessage>* CtiServiceImpl::StreamEvents(
+    grpc::CallbackServerContext* context) {
+  auto caller = gate_->CallerOf(context);
+  if (!caller.ok()) return new RefusedCtiStream(caller.status());
+  return new CtiStream(loop_, desk_, *std::move(caller), next_stream_++);
+}
 
 grpc::ServerUnaryReactor* CtiServiceImpl::PublishEvent(grpc::CallbackServerContext* context,
                                                        const v1::CallEvent* request,

@@ -397,6 +397,7 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
     }
   }
   Notify(events);
+  if (observer_ && !events.empty()) observer_(events);
   ArmTimer();
   return stored;
 }

@@ -13,6 +13,7 @@
 // pending is simply waiting again); agents recorded in any state but LOGGED_OUT are
 // logged out, and that is recorded.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -104,6 +105,11 @@ class RoutingDesk {
   // a contact (tier, open complaint, preferred agent), and a commit that writes the router's
   // changes together with the caller's rows and event, in one batch.
   routing::Router& router() { return router_; }
+  // Told every routing event after it is written (the CTI desk turns accepted offers of
+  // calls into instructions for the telephony).
+  void SetObserver(std::function<void(const std::vector<routing::RoutingEvent>&)> observer) {
+    observer_ = std::move(observer);
+  }
   absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
   absl::Status CommitWith(const std::string& principal, rocksdb::WriteBatch* batch, v1::Event* leading);
 
@@ -157,6 +163,7 @@ class RoutingDesk {
   std::multimap<absl::Time, Reminder> reminders_;
   asio::steady_timer timer_;
   bool stopped_ = false;
+  std::function<void(const std::vector<routing::RoutingEvent>&)> observer_;
 };
 
 }  // namespace servicedesk::server

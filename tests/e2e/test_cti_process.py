@@ -7,6 +7,7 @@ Run: SERVICEDESKD=build/services/server/servicedeskd /usr/bin/python3 tests/e2e/
 """
 
 import os
+import queue
 import sys
 import time
 import unittest
@@ -95,6 +96,48 @@ class CtiProcessTest(unittest.TestCase):
         ack = pbx.PublishEvent(bad)
         self.assertEqual(ack.status, cti.ACK_STATUS_REJECTED)
         self.assertEqual(ack.field, "calling_number")
+        self.assertEqual(process.stop(), 0)
+
+
+    def test_a_stream_is_acknowledged_event_by_event(self):
+        process = desk_process.DeskProcess(config_text=CONFIG, no_auth=False, no_sync=False)
+        self.addCleanup(process.close)
+        process.start()
+        outgoing = queue.Queue()
+
+        def requests():
+            while True:
+                message = outgoing.get()
+                if message is None:
+                    return
+                yield message
+
+        stub = S.cti_pb2_grpc.CtiServiceStub(process.channel())
+        replies = stub.StreamEvents(requests(), metadata=[("authorization", f"Bearer {PBX}")],
+                                    timeout=30)
+        outgoing.put(cti.CtiClientMessage(hello=cti.CtiHello(source="pbx-1")))
+        # A burst of events, pipelined: the acknowledgements come back in order.
+        ids = []
+        for i in range(50):
+            message = event(f"s-{i}", f"stream-call-{i % 10}",
+                            cti.CALL_EVENT_TYPE_OFFERED if i < 10 else cti.CALL_EVENT_TYPE_QUEUED,
+                            f"+4915130000{i % 10:03d}")
+            ids.append(message.event_id)
+            outgoing.put(cti.CtiClientMessage(event=message))
+        outgoing.put(cti.CtiClientMessage())  # garbage: rejected, the stream goes on
+        outgoing.put(cti.CtiClientMessage(event=event("s-0", "stream-call-0",
+                                                      cti.CALL_EVENT_TYPE_OFFERED,
+                                                      "+4915130000000")))
+        outgoing.put(None)  # done sending: the server finishes after the last acknowledgement
+        acks = [reply.ack for reply in replies if reply.WhichOneof("message") == "ack"]
+        self.assertEqual([a.event_id for a in acks[:50]], ids)
+        self.assertTrue(all(a.status == cti.ACK_STATUS_ACCEPTED for a in acks[:50]))
+        self.assertEqual(acks[50].status, cti.ACK_STATUS_REJECTED)
+        self.assertEqual(acks[50].field, "message")
+        self.assertEqual(acks[51].status, cti.ACK_STATUS_DUPLICATE)
+        waiting = process.contacts(ADMIN).ListWaitingContacts(
+            rt.ListWaitingContactsRequest(queue="queues/billing")).contacts
+        self.assertEqual(len(waiting), 10)
         self.assertEqual(process.stop(), 0)
 
 

@@ -1,6 +1,11 @@
 // CTI through a real servicedeskd (in-process) on a loopback port: call events published
 // as a telephony system would, agents' sessions, the customer's history, restarts.
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -257,6 +262,136 @@ TEST_F(CtiTest, ALiveCallSurvivesARestartAndIsRecordedOnce) {
   const auto history = History(Holders(kCaller)[0].name());
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].outcome(), "abandoned");
+}
+
+// A telephony system's connection: writes from the test, reads on a thread.
+class CtiConnection {
+ public:
+  CtiConnection(v1::CtiService::Stub* stub, const char* token) {
+    context_.AddMetadata("authorization", std::string("Bearer ") + token);
+    stream_ = stub->StreamEvents(&context_);
+    reader_ = std::thread([this] {
+      v1::CtiServerMessage message;
+      while (stream_->Read(&message)) {
+        std::lock_guard lock(mu_);
+        received_.push_back(message);
+        cv_.notify_all();
+      }
+      std::lock_guard lock(mu_);
+      ended_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~CtiConnection() {
+    context_.TryCancel();
+    reader_.join();
+  }
+  bool Send(const v1::CtiClientMessage& message) { return stream_->Write(message); }
+  void Hello(const std::string& source) {
+    v1::CtiClientMessage hello;
+    hello.mutable_hello()->set_source(source);
+    Send(hello);
+  }
+  void SendEvent(const v1::CallEvent& event) {
+    v1::CtiClientMessage message;
+    *message.mutable_event() = event;
+    Send(message);
+  }
+  // The next server message with `want` (ack or instruction) set, or nullopt.
+  std::optional<v1::CtiServerMessage> Next(v1::CtiServerMessage::MessageCase want,
+                                           std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (auto it = received_.begin(); it != received_.end(); ++it) {
+        if (it->message_case() == want) {
+          v1::CtiServerMessage found = *it;
+          received_.erase(it);
+          return found;
+        }
+      }
+      if (ended_) return std::nullopt;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) return std::nullopt;
+    }
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::CtiClientMessage, v1::CtiServerMessage>> stream_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<v1::CtiServerMessage> received_;
+  bool ended_ = false;
+};
+
+TEST_F(CtiTest, AStreamAcknowledgesEachEventRejectsGarbageAndStaysUsable) {
+  CtiConnection pbx(cti_.get(), kPbx);
+  // An event before the hello is refused, not fatal.
+  pbx.SendEvent(Event(v1::CALL_EVENT_TYPE_OFFERED, "early"));
+  auto early = pbx.Next(v1::CtiServerMessage::kAck);
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(early->ack().field(), "hello");
+  pbx.Hello("pbx-1");
+  v1::CallEvent offered = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  offered.clear_source();  // the hello's source
+  pbx.SendEvent(offered);
+  auto ack = pbx.Next(v1::CtiServerMessage::kAck);
+  ASSERT_TRUE(ack.has_value());
+  EXPECT_EQ(ack->ack().status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(ack->ack().event_id(), offered.event_id());
+  pbx.Send(v1::CtiClientMessage());  // nothing in it
+  auto garbage = pbx.Next(v1::CtiServerMessage::kAck);
+  ASSERT_TRUE(garbage.has_value());
+  EXPECT_EQ(garbage->ack().status(), v1::ACK_STATUS_REJECTED);
+  EXPECT_EQ(garbage->ack().field(), "message");
+  pbx.SendEvent(offered);
+  auto again = pbx.Next(v1::CtiServerMessage::kAck);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->ack().status(), v1::ACK_STATUS_DUPLICATE);
+  EXPECT_EQ(Waiting().size(), 1u);
+}
+
+TEST_F(CtiTest, AnAcceptedOfferBecomesAConnectInstructionSentAgainUntilAcknowledged) {
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  v1::SetStateRequest ready;
+  ready.set_state(v1::AGENT_STATE_READY);
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  v1::RoutingInstruction instruction;
+  {
+    CtiConnection pbx(cti_.get(), kPbx);
+    pbx.Hello("pbx-1");
+    pbx.SendEvent(Event(v1::CALL_EVENT_TYPE_OFFERED));
+    ASSERT_TRUE(pbx.Next(v1::CtiServerMessage::kAck).has_value());
+    auto offer = session.NextOffer();
+    ASSERT_TRUE(offer.has_value());
+    v1::AcceptOfferRequest accept;
+    accept.set_offer(offer->name());
+    v1::AcceptOfferResponse accepted;
+    ASSERT_TRUE(agents_->AcceptOffer(Context(kAgent).get(), accept, &accepted).ok());
+    auto sent = pbx.Next(v1::CtiServerMessage::kInstruction);
+    ASSERT_TRUE(sent.has_value());
+    instruction = sent->instruction();
+    EXPECT_EQ(instruction.call_id(), "c1");
+    EXPECT_EQ(instruction.connect().agent(), "agents/a-1");
+  }  // the connection drops before the telephony acknowledged it
+  CtiConnection again(cti_.get(), kPbx);
+  again.Hello("pbx-1");
+  auto resent = again.Next(v1::CtiServerMessage::kInstruction);
+  ASSERT_TRUE(resent.has_value());
+  EXPECT_EQ(resent->instruction().instruction_id(), instruction.instruction_id());
+  v1::CtiClientMessage done;
+  done.mutable_instruction_ack()->set_instruction_id(instruction.instruction_id());
+  again.Send(done);
+  // The telephony connected the call: its answer confirms, without a second instruction.
+  v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+  answered.set_agent("agents/a-1");
+  again.SendEvent(answered);
+  ASSERT_TRUE(again.Next(v1::CtiServerMessage::kAck).has_value());
+  EXPECT_FALSE(again.Next(v1::CtiServerMessage::kInstruction, 300ms).has_value());
+  EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_BUSY);
 }
 
 }  // namespace
