@@ -27,6 +27,7 @@ using servicedesk::testing::Session;
 using namespace std::chrono_literals;
 
 constexpr const char* kAgent = "agent-1-token-000001";
+constexpr const char* kAgent2 = "agent-2-token-000001";
 constexpr const char* kPbx = "pbx-1-token-00000001";  // cti/pbx-1
 constexpr const char* kAdmin = "admin-token-00000001";
 constexpr const char* kCaller = "+4915110000003";
@@ -47,6 +48,7 @@ class CtiTest : public ::testing::Test {
     config.session_grace_seconds = 1;
     config.offer_reminder_seconds = 0;
     config.tokens = {{kAgent, "agents/a-1", Role::kAgent},
+                     {kAgent2, "agents/a-2", Role::kAgent},
                      {kPbx, "cti/pbx-1", Role::kCti},
                      {kAdmin, "admins/root", Role::kAdmin}};
     v1::Queue queue;
@@ -54,9 +56,11 @@ class CtiTest : public ::testing::Test {
     queue.add_channels(v1::CONTACT_CHANNEL_CALL);
     queue.add_channels(v1::CONTACT_CHANNEL_CALLBACK);
     config.routing.queues.push_back(queue);
-    v1::Agent agent;
-    agent.set_name("agents/a-1");
-    config.routing.agents.push_back(agent);
+    for (const char* name : {"agents/a-1", "agents/a-2"}) {
+      v1::Agent agent;
+      agent.set_name(name);
+      config.routing.agents.push_back(agent);
+    }
     config.cti.called_numbers = {{"+49 30 1000 100", "queues/billing"}};
     config.cti.callback_min_wait_seconds = 0;
     return config;
@@ -392,6 +396,41 @@ TEST_F(CtiTest, AnAcceptedOfferBecomesAConnectInstructionSentAgainUntilAcknowled
   ASSERT_TRUE(again.Next(v1::CtiServerMessage::kAck).has_value());
   EXPECT_FALSE(again.Next(v1::CtiServerMessage::kInstruction, 300ms).has_value());
   EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_BUSY);
+}
+
+TEST_F(CtiTest, ACallTransferredByTheTelephonyToAnotherAgentIsOneCallInTheHistory) {
+  Session first(agents_.get(), kAgent);
+  ASSERT_TRUE(first.NextState().has_value());
+  v1::SetStateRequest ready;
+  ready.set_state(v1::AGENT_STATE_READY);
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+  ASSERT_TRUE(first.NextOffer().has_value());
+  v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+  answered.set_agent("agents/a-1");
+  EXPECT_EQ(Publish(answered).status(), v1::ACK_STATUS_ACCEPTED);
+
+  Session second(agents_.get(), kAgent2);
+  ASSERT_TRUE(second.NextState().has_value());
+  ASSERT_TRUE(agents_->SetState(Context(kAgent2).get(), ready, &status).ok());
+  v1::CallEvent transfer = Event(v1::CALL_EVENT_TYPE_TRANSFERRED);
+  transfer.set_transfer_target(v1::TRANSFER_TARGET_KIND_AGENT);
+  transfer.set_agent("agents/a-2");
+  EXPECT_EQ(Publish(transfer).status(), v1::ACK_STATUS_ACCEPTED);
+  auto offer = second.NextOffer();
+  ASSERT_TRUE(offer.has_value());  // offered to the colleague, keeping the caller's pop
+  EXPECT_FALSE(offer->screen_pop().customer().name().empty());
+  EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_WRAP_UP);  // a-1's part is over
+
+  v1::CallEvent picked_up = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+  picked_up.set_agent("agents/a-2");
+  EXPECT_EQ(Publish(picked_up).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED)).status(), v1::ACK_STATUS_ACCEPTED);
+  const auto history = History(Holders(kCaller)[0].name());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].agent(), "agents/a-2");
+  EXPECT_EQ(history[0].outcome(), "normal");
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST_F(CallTrackerTest, AnAnsweredCallBecomesOneRecordWithWaitTalkAndHold) {
   tracker_.Apply(Event(CallEventType::kRetrieved, 70));
   auto ended = tracker_.Apply(Ended(200));
   ASSERT_EQ(Of<CallFinished>(ended).size(), 1u);
-  const CallRecord& record = Of<CallFinished>(ended)[0].record;
+  const CallRecord record = Of<CallFinished>(ended)[0].record;
   EXPECT_EQ(record.wait, absl::Seconds(12));
   EXPECT_EQ(record.hold, absl::Seconds(30));
   EXPECT_EQ(record.talk, absl::Seconds(200 - 12 - 30));
@@ -153,7 +153,7 @@ TEST_F(CallTrackerTest, ATransferBeforeTheAnswerReRoutesTheCall) {
   EXPECT_THAT(Anomalies(moved), ElementsAre("transfer before the answer"));
   tracker_.Apply(Answered(50, "agents/a-7"));
   auto ended = tracker_.Apply(Ended(100));
-  const CallRecord& record = Of<CallFinished>(ended)[0].record;
+  const CallRecord record = Of<CallFinished>(ended)[0].record;
   EXPECT_EQ(record.queue, "queues/tech");
   EXPECT_EQ(record.agent, "agents/a-7");
   EXPECT_EQ(record.wait, absl::Seconds(50));  // the whole wait, across the transfer
@@ -210,7 +210,7 @@ TEST_F(CallTrackerTest, ASilentCallIsClosedWithTimeoutAndItsAgentFreed) {
   clock_.Set(start_ + absl::Seconds(10) + absl::Minutes(30));
   auto expired = tracker_.ExpireIdle();
   ASSERT_EQ(Of<CallFinished>(expired).size(), 1u);
-  const CallRecord& record = Of<CallFinished>(expired)[0].record;
+  const CallRecord record = Of<CallFinished>(expired)[0].record;
   EXPECT_EQ(record.cause, EndCause::kTimeout);
   EXPECT_EQ(record.agent, "agents/a-1");
   EXPECT_EQ(record.ended, start_ + absl::Seconds(10));  // when it was last heard of

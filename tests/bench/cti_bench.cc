@@ -1,0 +1,333 @@
+// cti_bench: CTI events through servicedeskd, on 16 concurrent StreamEvents connections,
+// measured in one run against its baselines:
+//
+//   [1] sustained durable events per second (acknowledged only after the fsync: group
+//       commit) against the same with the sync off, and the unsynced one against a bare
+//       gRPC stream of the same messages whose server acknowledges without doing anything;
+//   [2] events per fsync;
+//   [3] the acknowledgement p99 at half the durable load against the p99 of a plain
+//       write + fdatasync loop on the same filesystem.
+//
+// In-process servers on loopback, real RocksDB in a temporary directory. The calls are
+// recorded, not routed (no queue is configured): the event path is what is measured.
+// Prints the figures and a summary of ratios with PASS/MISS against the targets.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/server/desk_server.h"
+#include "services/server/session_stream.h"
+#include "servicedesk/v1/cti.grpc.pb.h"
+
+namespace servicedesk::bench {
+namespace {
+
+namespace v1 = servicedesk::v1;
+using Clock = std::chrono::steady_clock;
+constexpr const char* kAdminToken = "bench-admin-token-0001";
+
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+}
+
+// The bare baseline: acknowledges every event at once, no validation, no storage.
+class BareCti final : public v1::CtiService::CallbackService {
+  using Reactor = grpc::ServerBidiReactor<v1::CtiClientMessage, v1::CtiServerMessage>;
+  class Stream final : public Reactor {
+   public:
+    Stream() : outbox_(std::make_shared<server::Outbox<Reactor, v1::CtiServerMessage>>(this)) {
+      StartRead(&in_);
+    }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        outbox_->Close(absl::OkStatus());
+        return;
+      }
+      if (in_.has_event()) {
+        v1::CtiServerMessage reply;
+        reply.mutable_ack()->set_event_id(in_.event().event_id());
+        reply.mutable_ack()->set_status(v1::ACK_STATUS_ACCEPTED);
+        outbox_->Send(std::move(reply));
+      }
+      StartRead(&in_);
+    }
+    void OnWriteDone(bool ok) override { outbox_->WriteDone(ok); }
+    void OnCancel() override { outbox_->Cancelled(); }
+    void OnDone() override {
+      outbox_->Done();
+      delete this;
+    }
+
+   private:
+    std::shared_ptr<server::Outbox<Reactor, v1::CtiServerMessage>> outbox_;
+    v1::CtiClientMessage in_;
+  };
+
+ public:
+  Reactor* StreamEvents(grpc::CallbackServerContext*) override { return new Stream(); }
+  grpc::ServerUnaryReactor* PublishEvent(grpc::CallbackServerContext* context, const v1::CallEvent*,
+                                         v1::EventAck* ack) override {
+    ack->set_status(v1::ACK_STATUS_ACCEPTED);
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+struct StreamResult {
+  std::vector<double> latencies_us;
+  int64_t acked = 0;
+  bool ok = true;
+};
+
+// One connection: `count` events (offered and ended, call after call), at most `window`
+// unacknowledged, paced at `rate` events per second when rate > 0.
+StreamResult Drive(const std::shared_ptr<grpc::Channel>& channel, int index, int count, int window,
+                   double rate, const std::string& run) {
+  StreamResult result;
+  auto stub = v1::CtiService::NewStub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kAdminToken));
+  auto stream = stub->StreamEvents(&context);
+  const std::string source = absl::StrCat("pbx-", index);
+  v1::CtiClientMessage hello;
+  hello.mutable_hello()->set_source(source);
+  stream->Write(hello);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Clock::time_point> sent;  // acknowledgements come back in order
+  int in_flight = 0;
+  std::thread reader([&] {
+    v1::CtiServerMessage reply;
+    while (stream->Read(&reply)) {
+      if (!reply.has_ack()) continue;
+      std::lock_guard lock(mu);
+      if (reply.ack().status() != v1::ACK_STATUS_ACCEPTED) result.ok = false;
+      if (sent.empty()) continue;
+      result.latencies_us.push_back(
+          std::chrono::duration<double, std::micro>(Clock::now() - sent.front()).count());
+      sent.pop_front();
+      ++result.acked;
+      --in_flight;
+      cv.notify_all();
+    }
+  });
+  const auto start = Clock::now();
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  for (int i = 0; i < count; ++i) {
+    if (rate > 0) {
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(i / rate)));
+    }
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return in_flight < window; });
+      ++in_flight;
+      sent.push_back(Clock::now());
+    }
+    v1::CtiClientMessage message;
+    auto* event = message.mutable_event();
+    event->set_source(source);
+    event->set_event_id(absl::StrCat(run, "-", i));
+    event->set_call_id(absl::StrCat(run, "-call-", i / 2));
+    event->set_type(i % 2 == 0 ? v1::CALL_EVENT_TYPE_OFFERED : v1::CALL_EVENT_TYPE_ENDED);
+    event->mutable_source_time()->set_seconds(now_s);
+    event->set_calling_number(absl::StrCat("+4915140", index * 100000 + (i / 2) % 100000));
+    event->set_called_number("+4930100");
+    if (!stream->Write(message)) {
+      result.ok = false;
+      break;
+    }
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::seconds(60), [&] { return in_flight == 0; });
+  }
+  stream->WritesDone();
+  reader.join();
+  if (!stream->Finish().ok()) result.ok = false;
+  return result;
+}
+
+struct RunResult {
+  double events_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  bool ok = true;
+};
+
+RunResult RunStreams(const std::shared_ptr<grpc::Channel>& channel, int streams, int per_stream,
+                     int window, double total_rate, const std::string& run) {
+  std::vector<StreamResult> results(static_cast<std::size_t>(streams));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int s = 0; s < streams; ++s) {
+    threads.emplace_back([&, s] {
+      results[static_cast<std::size_t>(s)] =
+          Drive(channel, s, per_stream, window, total_rate / streams, run);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  RunResult out;
+  std::vector<double> latencies;
+  int64_t acked = 0;
+  for (const auto& r : results) {
+    out.ok = out.ok && r.ok;
+    acked += r.acked;
+    latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  out.events_per_s = static_cast<double>(acked) / seconds;
+  out.p50_us = Percentile(latencies, 0.5);
+  out.p99_us = Percentile(latencies, 0.99);
+  return out;
+}
+
+std::unique_ptr<server::DeskServer> StartDesk(const std::string& dir, bool sync) {
+  server::Config config;
+  config.listen = "127.0.0.1:0";
+  config.data_dir = dir;
+  config.sync_writes = sync;
+  config.block_cache_mb = 64;
+  config.default_region = "DE";
+  config.log_level = "warn";
+  config.tokens = {{kAdminToken, "admins/bench", server::Role::kAdmin}};
+  config.cti.create_unknown_callers = false;
+  auto desk = server::DeskServer::Start(config);
+  if (!desk.ok()) {
+    std::fprintf(stderr, "cti_bench: %s\n", std::string(desk.status().message()).c_str());
+    std::exit(2);
+  }
+  return *std::move(desk);
+}
+
+std::shared_ptr<grpc::Channel> ChannelTo(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// A plain write + fdatasync loop on the same filesystem: the floor of a durable write.
+double FdatasyncP99(const std::string& dir, int iterations) {
+  const std::string path = dir + "/fdatasync-probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return 0;
+  std::vector<double> us;
+  char block[128] = {};
+  for (int i = 0; i < iterations; ++i) {
+    const auto start = Clock::now();
+    if (::write(fd, block, sizeof(block)) != static_cast<ssize_t>(sizeof(block)) || ::fdatasync(fd) != 0) break;
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  ::close(fd);
+  return Percentile(us, 0.99);
+}
+
+}  // namespace
+}  // namespace servicedesk::bench
+
+int main(int argc, char** argv) {
+  using namespace servicedesk::bench;
+  CLI::App app{"cti_bench: durable CTI events on concurrent streams against their baselines"};
+  int streams = 16;
+  int per_stream = 4000;
+  int window = 64;
+  std::string dir = (std::filesystem::temp_directory_path() / "servicedesk-cti-bench").string();
+  app.add_option("--streams", streams);
+  app.add_option("--events-per-stream", per_stream);
+  app.add_option("--window", window, "unacknowledged events per stream");
+  app.add_option("--dir", dir, "data directory (its filesystem is the one measured)");
+  CLI11_PARSE(app, argc, argv);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  // [1] durable, unsynced, bare.
+  auto durable_desk = StartDesk(dir + "/durable", true);
+  auto durable_channel = ChannelTo(durable_desk->port());
+  RunStreams(durable_channel, streams, 200, window, 0, "warm");
+  auto before = durable_desk->OnCtiDesk([](servicedesk::server::CtiDesk& d) {
+    return std::make_pair(d.acks_sent(), d.syncs());
+  });
+  const RunResult durable = RunStreams(durable_channel, streams, per_stream, window, 0, "durable");
+  auto after = durable_desk->OnCtiDesk([](servicedesk::server::CtiDesk& d) {
+    return std::make_pair(d.acks_sent(), d.syncs());
+  });
+  // [3] at half the durable load.
+  const RunResult half = RunStreams(durable_channel, streams, per_stream / 4, window,
+                                    durable.events_per_s / 2, "half");
+  durable_desk->Shutdown();
+
+  auto unsynced_desk = StartDesk(dir + "/unsynced", false);
+  auto unsynced_channel = ChannelTo(unsynced_desk->port());
+  RunStreams(unsynced_channel, streams, 200, window, 0, "warm");
+  const RunResult unsynced = RunStreams(unsynced_channel, streams, per_stream, window, 0, "unsynced");
+  unsynced_desk->Shutdown();
+
+  BareCti bare_service;
+  grpc::ServerBuilder builder;
+  int bare_port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &bare_port);
+  builder.RegisterService(&bare_service);
+  auto bare_server = builder.BuildAndStart();
+  auto bare_channel = ChannelTo(bare_port);
+  RunStreams(bare_channel, streams, 200, window, 0, "warm");
+  const RunResult bare = RunStreams(bare_channel, streams, per_stream, window, 0, "bare");
+  bare_server->Shutdown();
+
+  const double fsync_p99 = FdatasyncP99(dir, 2000);
+  const double acks = static_cast<double>(after.first - before.first);
+  const double syncs = static_cast<double>(after.second - before.second);
+
+  std::printf("%d streams, %d events each, at most %d unacknowledged per stream\n", streams,
+              per_stream, window);
+  std::printf("  durable (fsync, group commit)  %9.0f events/s  ack p50 %7.0f us  p99 %7.0f us\n",
+              durable.events_per_s, durable.p50_us, durable.p99_us);
+  std::printf("  sync off                       %9.0f events/s  ack p50 %7.0f us  p99 %7.0f us\n",
+              unsynced.events_per_s, unsynced.p50_us, unsynced.p99_us);
+  std::printf("  bare stream, no work           %9.0f events/s  ack p50 %7.0f us  p99 %7.0f us\n",
+              bare.events_per_s, bare.p50_us, bare.p99_us);
+  std::printf("  events per fsync               %9.1f (%0.f acknowledgements, %.0f fsyncs)\n",
+              syncs > 0 ? acks / syncs : 0, acks, syncs);
+  std::printf("  half the durable load          %9.0f events/s  ack p50 %7.0f us  p99 %7.0f us\n",
+              half.events_per_s, half.p50_us, half.p99_us);
+  std::printf("  write + fdatasync loop                             p99 %7.0f us\n", fsync_p99);
+
+  const double durable_vs_unsynced = durable.events_per_s / unsynced.events_per_s;
+  const double unsynced_vs_bare = unsynced.events_per_s / bare.events_per_s;
+  const double latency_ratio = fsync_p99 > 0 ? half.p99_us / fsync_p99 : 0;
+  std::printf("\n== summary\n");
+  std::printf("ratio durable_vs_unsynced_throughput = %.2f (target >= 0.7) %s\n", durable_vs_unsynced,
+              durable_vs_unsynced >= 0.7 ? "PASS" : "MISS");
+  std::printf("ratio unsynced_vs_bare_throughput = %.2f (target >= 0.3) %s\n", unsynced_vs_bare,
+              unsynced_vs_bare >= 0.3 ? "PASS" : "MISS");
+  std::printf("ratio ack_p99_at_half_load_vs_fdatasync_p99 = %.2f (target <= 3) %s\n", latency_ratio,
+              latency_ratio <= 3 ? "PASS" : "MISS");
+  std::printf("events_per_fsync = %.1f\n", syncs > 0 ? acks / syncs : 0);
+  const bool ok = durable.ok && unsynced.ok && bare.ok && half.ok;
+  if (!ok) std::fprintf(stderr, "cti_bench: some events were not acknowledged as accepted\n");
+  std::filesystem::remove_all(dir);
+  return ok ? 0 : 1;
+}
