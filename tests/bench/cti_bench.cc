@@ -33,6 +33,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/server/desk_server.h"
+#include "services/server/logging.h"
 #include "services/server/session_stream.h"
 #include "servicedesk/v1/cti.grpc.pb.h"
 
@@ -261,6 +262,7 @@ int main(int argc, char** argv) {
   app.add_option("--window", window, "unacknowledged events per stream");
   app.add_option("--dir", dir, "data directory (its filesystem is the one measured)");
   CLI11_PARSE(app, argc, argv);
+  servicedesk::server::ConfigureLogging("text", "warn");  // the servers' logs are not measured
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
