@@ -82,19 +82,19 @@ absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch,
   if (!status.ok()) return FromRocks(status, "committing batch");
   last_seq_ = seq;
   if (deferred) {
-    unsynced_ = true;
+    deferred_through_ = seq;
   } else if (options.sync) {
-    unsynced_ = false;  // the fsync covered everything written before it
+    synced_through_ = seq;  // the fsync covered everything written before it
   }
   return seq;
 }
 
 absl::Status EventWriter::SyncDeferred() {
   CheckSingleWriter();
-  if (!unsynced_) return absl::OkStatus();
+  if (!has_unsynced()) return absl::OkStatus();
   auto status = db_->db()->SyncWAL();
   if (!status.ok()) return FromRocks(status, "syncing the WAL");
-  unsynced_ = false;
+  synced_through_ = last_seq_;
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 // Threading: not thread-safe. Exactly one thread (the desk loop) calls Commit and
 // NextId; readers never need it.
 
+#include <algorithm>
 #include <cstdint>
 #include <atomic>
 #include <map>
@@ -46,7 +47,9 @@ class EventWriter {
   // Without sync_writes there is nothing to defer.
   void set_defer_sync(bool defer) { defer_sync_ = defer; }
   absl::Status SyncDeferred();
-  bool has_unsynced() const { return unsynced_; }
+  bool has_unsynced() const { return deferred_through_ > synced_through_; }
+  // After a WAL sync done elsewhere (another thread) that started when last_seq() was `seq`.
+  void MarkSyncedThrough(uint64_t seq) { synced_through_ = std::max(synced_through_, seq); }
 
  private:
   explicit EventWriter(Database* db) : db_(db) {}
@@ -59,7 +62,8 @@ class EventWriter {
   std::map<std::string, uint64_t> next_ids_;
   std::atomic<std::thread::id> owner_{};
   bool defer_sync_ = false;
-  bool unsynced_ = false;
+  uint64_t deferred_through_ = 0;  // the last event written without its fsync
+  uint64_t synced_through_ = 0;    // every event up to this one is on disk
 };
 
 }  // namespace servicedesk::storage

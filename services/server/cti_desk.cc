@@ -69,6 +69,8 @@ CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, stora
       routing_(routing),
       writer_(writer),
       store_(db),
+      db_(db),
+      sync_thread_(std::make_unique<DeskLoop>()),
       tracker_(clock, TrackerOptionsFrom(config.cti, *phones)),
       timer_(loop->context()) {}
 
@@ -91,7 +93,13 @@ absl::Status CtiDesk::Start() {
 }
 
 void CtiDesk::Stop() {
-  Flush();  // nothing applied is left unacknowledged
+  // Nothing applied is left unacknowledged: the sync in flight finishes (its group is
+  // answered when the loop drains), then what is left is synced here.
+  sync_thread_->Stop();
+  const absl::Status synced = writer_->SyncDeferred();
+  auto waiting = std::move(awaiting_sync_);
+  awaiting_sync_.clear();
+  for (auto& fn : waiting) fn(synced);
   stopped_ = true;
   timer_.cancel();
   for (auto& [source, connection] : connections_) {
@@ -191,7 +199,7 @@ void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, A
   writer_->set_defer_sync(false);
   // Even a duplicate or a refusal waits while anything is unsynced: its answer may rest on
   // an event applied moments ago that is not on disk yet.
-  if (!writer_->has_unsynced() && awaiting_sync_.empty()) {
+  if (!writer_->has_unsynced() && awaiting_sync_.empty() && !sync_running_) {
     ++acks_sent_;
     done(std::move(ack));
     return;
@@ -209,16 +217,32 @@ void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, A
 
 void CtiDesk::Flush() {
   flush_posted_ = false;
-  if (awaiting_sync_.empty()) return;
-  const bool needed = writer_->has_unsynced();
-  const absl::Status synced = writer_->SyncDeferred();
-  if (needed) ++syncs_;
-  if (!synced.ok()) {
-    LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(synced.message())}});
-  }
-  auto waiting = std::move(awaiting_sync_);
+  if (sync_running_ || awaiting_sync_.empty()) return;  // the running sync flushes again
+  auto group = std::move(awaiting_sync_);
   awaiting_sync_.clear();
-  for (auto& fn : waiting) fn(synced);
+  if (stopped_ || !writer_->has_unsynced()) {
+    for (auto& fn : group) fn(absl::OkStatus());
+    return;
+  }
+  const uint64_t through = writer_->last_seq();
+  sync_running_ = true;
+  ++syncs_;
+  sync_thread_->Post([this, group = std::move(group), through]() mutable {
+    const absl::Status synced = storage::FromRocks(db_->db()->SyncWAL(), "syncing the WAL");
+    loop_->Post([this, group = std::move(group), through, synced]() mutable {
+      sync_running_ = false;
+      if (synced.ok()) {
+        writer_->MarkSyncedThrough(through);
+      } else {
+        LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(synced.message())}});
+      }
+      for (auto& fn : group) fn(synced);
+      if (!awaiting_sync_.empty() && !flush_posted_) {
+        flush_posted_ = true;
+        loop_->Post([this] { Flush(); });
+      }
+    });
+  });
 }
 
 void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,

@@ -108,6 +108,11 @@ class CtiDesk {
   // queued behind them (a stream's answers keep the order of its messages).
   std::vector<std::function<void(const absl::Status& synced)>> awaiting_sync_;
   bool flush_posted_ = false;
+  // The fsync runs on a thread of its own, so that the loop applies the next events
+  // meanwhile; they form the next group.
+  storage::Database* db_;
+  std::unique_ptr<DeskLoop> sync_thread_;
+  bool sync_running_ = false;
   struct Connection {
     uint64_t stream_id;
     std::shared_ptr<CtiSink> sink;
