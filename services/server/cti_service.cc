@@ -1,5 +1,7 @@
 #include "services/server/cti_service.h"
 
+#include <mutex>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/server/session_stream.h"
@@ -24,15 +26,37 @@ v1::CtiServerMessage Rejected(const v1::CallEvent& event, const std::string& fie
   return message;
 }
 
+class CtiStream;
+
+// Back-pressure: a connection may have this many events applied but not yet acknowledged;
+// beyond it the stream stops reading (gRPC's flow control then holds the sender) and reads
+// again once half of them are answered. Shared with the acknowledgements' callbacks, which
+// may outlive the reactor.
+struct ReadGate {
+  static constexpr int kMaxInFlight = 256;
+  std::mutex mu;
+  CtiStream* stream = nullptr;  // null once the call is done
+  std::shared_ptr<CtiOutbox> outbox;
+  int in_flight = 0;
+  bool paused = false;
+  void Released();
+};
+
 // One CTI connection. Reads are pipelined: each event is posted to the desk loop and the
-// next one read at once; acknowledgements come back through the outbox when durable.
+// next one read at once (up to the gate); acknowledgements come back through the outbox
+// when durable.
 class CtiStream final : public CtiReactor {
  public:
   CtiStream(DeskLoop* loop, CtiDesk* desk, Caller caller, uint64_t id)
       : loop_(loop), desk_(desk), caller_(std::move(caller)), id_(id),
-        outbox_(std::make_shared<CtiOutbox>(this)) {
+        outbox_(std::make_shared<CtiOutbox>(this)), gate_(std::make_shared<ReadGate>()) {
+    gate_->stream = this;
+    gate_->outbox = outbox_;
     StartRead(&in_);
   }
+
+  // From the desk loop, when the gate opens again: no read is outstanding then.
+  void ResumeRead() { StartRead(&in_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -42,14 +66,26 @@ class CtiStream final : public CtiReactor {
       });
       return;
     }
+    const bool event = in_.has_event() && !source_.empty();
     Handle(std::move(in_));
     in_.Clear();
+    if (event) {
+      std::lock_guard lock(gate_->mu);
+      if (++gate_->in_flight >= ReadGate::kMaxInFlight) {
+        gate_->paused = true;
+        return;  // Released() reads again
+      }
+    }
     StartRead(&in_);
   }
   void OnWriteDone(bool ok) override { outbox_->WriteDone(ok); }
   void OnCancel() override { outbox_->Cancelled(); }
   void OnDone() override {
     outbox_->Done();
+    {
+      std::lock_guard lock(gate_->mu);
+      gate_->stream = nullptr;
+    }
     if (!source_.empty()) {
       loop_->Post([desk = desk_, source = source_, id = id_] { desk->CloseSource(source, id); });
     }
@@ -87,17 +123,18 @@ class CtiStream final : public CtiReactor {
           return;
         }
         if (event.source().empty()) event.set_source(source_);
-        loop_->Post([desk = desk_, outbox = outbox_, principal = caller_.principal,
+        loop_->Post([desk = desk_, outbox = outbox_, gate = gate_, principal = caller_.principal,
                      event = std::move(event)] {
-          desk->Submit(event, principal, [outbox, event](absl::StatusOr<v1::EventAck> ack) {
+          desk->Submit(event, principal, [outbox, gate, event](absl::StatusOr<v1::EventAck> ack) {
             if (!ack.ok()) {
               // Storage failed: nothing was applied; the client sends it again.
               outbox->Send(Rejected(event, "", std::string(ack.status().message())));
-              return;
+            } else {
+              v1::CtiServerMessage message;
+              *message.mutable_ack() = *std::move(ack);
+              outbox->Send(std::move(message));
             }
-            v1::CtiServerMessage message;
-            *message.mutable_ack() = *std::move(ack);
-            outbox->Send(std::move(message));
+            gate->Released();
           });
         });
         return;
@@ -128,9 +165,25 @@ class CtiStream final : public CtiReactor {
   Caller caller_;
   uint64_t id_;
   std::shared_ptr<CtiOutbox> outbox_;
+  std::shared_ptr<ReadGate> gate_;
   v1::CtiClientMessage in_;
   std::string source_;
 };
+
+void ReadGate::Released() {
+  CtiStream* resume = nullptr;
+  {
+    std::lock_guard lock(mu);
+    --in_flight;
+    if (paused && in_flight <= kMaxInFlight / 2 && stream != nullptr) {
+      paused = false;
+      resume = stream;
+    }
+  }
+  // Under the outbox's lock, which Finish needs and OnDone's first step takes: the reactor
+  // is alive and not finishing while the read starts, or nothing is done.
+  if (resume != nullptr) outbox->RunIfOpen([resume] { resume->ResumeRead(); });
+}
 
 class RefusedCtiStream final : public CtiReactor {
  public:

@@ -74,6 +74,16 @@ class Outbox final : public Sink<Message> {
     stream_ = nullptr;
   }
 
+  // Runs `fn` only while the call is open (not finishing, not done), excluding Finish for
+  // its duration: for operations on the reactor from other threads (a paused read resumed).
+  template <typename Fn>
+  bool RunIfOpen(Fn&& fn) {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr || finishing_) return false;
+    fn();
+    return true;
+  }
+
  private:
   // Nothing more is written: finish as soon as the write in flight (if any) is done.
   void Abandon(grpc::Status status) {

@@ -433,5 +433,24 @@ TEST_F(CtiTest, ACallTransferredByTheTelephonyToAnotherAgentIsOneCallInTheHistor
   EXPECT_EQ(history[0].outcome(), "normal");
 }
 
+TEST_F(CtiTest, AConnectionSendingFasterThanTheDeskIsHeldBackAndLosesNothing) {
+  CtiConnection pbx(cti_.get(), kPbx);
+  pbx.Hello("pbx-1");
+  // Far more than the desk lets one connection have unanswered: reading pauses and resumes.
+  constexpr int kEvents = 3000;
+  for (int i = 0; i < kEvents; ++i) {
+    v1::CallEvent event = Event(i % 2 == 0 ? v1::CALL_EVENT_TYPE_OFFERED : v1::CALL_EVENT_TYPE_ENDED,
+                                "burst-" + std::to_string(i / 2));
+    pbx.SendEvent(event);
+  }
+  int accepted = 0;
+  for (int i = 0; i < kEvents; ++i) {
+    auto ack = pbx.Next(v1::CtiServerMessage::kAck, 20s);
+    ASSERT_TRUE(ack.has_value()) << "acknowledgement " << i << " never came";
+    if (ack->ack().status() == v1::ACK_STATUS_ACCEPTED) ++accepted;
+  }
+  EXPECT_EQ(accepted, kEvents);
+}
+
 }  // namespace
 }  // namespace servicedesk::server
