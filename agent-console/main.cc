@@ -246,10 +246,14 @@ int RunAgentSession(const Options& options, const std::shared_ptr<grpc::Channel>
   std::thread events([&] {
     v1::AgentEvent event;
     while (reader->Read(&event)) {
-      std::string offer;
-      PrintEvent(event, options.json, &offer);
+      {
+        // Known before it is shown: a command typed on seeing it must find it.
+        std::lock_guard lock(session_mu);
+        if (event.has_offer()) last_offer = event.offer().name();
+      }
+      std::string shown;
+      PrintEvent(event, options.json, &shown);
       std::lock_guard lock(session_mu);
-      if (!offer.empty()) last_offer = offer;
       if (event.has_status()) logged_in = true;
       session_cv.notify_all();
     }
