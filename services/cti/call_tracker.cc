@@ -257,6 +257,12 @@ TrackerOutcome CallTracker::Apply(const CallEvent& event) {
 TrackerOutcome CallTracker::ExpireIdle() {
   TrackerOutcome out;
   const absl::Time now = clock_->Now();
+  if (last_callback_.size() > 4096) {
+    // Numbers whose window has passed need no memory.
+    absl::erase_if(last_callback_, [&](const auto& entry) {
+      return now - entry.second >= options_.callback_window;
+    });
+  }
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     const std::string key = deadlines_.begin()->second;
     deadlines_.erase(deadlines_.begin());

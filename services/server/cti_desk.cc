@@ -34,6 +34,21 @@ cti::TrackerOptions TrackerOptionsFrom(const CtiConfig& config,
   return options;
 }
 
+// The idempotency key of a call's customer-file writes: short and free of spaces whatever
+// the telephony's ids look like (FNV-1a, stable across runs and builds).
+std::string CallRequestId(const std::string& source, const std::string& call_id) {
+  uint64_t hash = 1469598103934665603ull;
+  for (const std::string* part : {&source, &call_id}) {
+    for (unsigned char c : *part) {
+      hash ^= c;
+      hash *= 1099511628211ull;
+    }
+    hash ^= 0x1f;
+    hash *= 1099511628211ull;
+  }
+  return absl::StrFormat("cti-%016x", hash);
+}
+
 cti::CallSnapshot SnapshotFromRow(const v1::CtiCallRow& row) {
   cti::CallSnapshot snapshot;
   cti::CallRecord& record = snapshot.record;
@@ -55,6 +70,10 @@ cti::CallSnapshot SnapshotFromRow(const v1::CtiCallRow& row) {
 }
 
 }  // namespace
+
+std::string SourceOfPrincipal(const std::string& principal) {
+  return absl::StartsWith(principal, "cti/") ? principal.substr(4) : principal;
+}
 
 CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
                  storage::EventWriter* writer, const storage::CustomerStore* customers,
@@ -109,11 +128,15 @@ void CtiDesk::Stop() {
 }
 
 void CtiDesk::WhenAcknowledged(std::function<void()> fn) {
-  if (awaiting_sync_.empty()) {
+  if (awaiting_sync_.empty() && !sync_running_ && !writer_->has_unsynced()) {
     fn();
     return;
   }
   awaiting_sync_.push_back([fn = std::move(fn)](const absl::Status&) { fn(); });
+  if (!flush_posted_ && !sync_running_) {
+    flush_posted_ = true;
+    loop_->Post([this] { Flush(); });
+  }
 }
 
 absl::Status CtiDesk::OpenSource(const std::string& source, uint64_t stream_id,
@@ -150,7 +173,10 @@ void CtiDesk::AcknowledgeInstruction(const std::string& source, const std::strin
 
 void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruction) {
   instruction.set_instruction_id(absl::StrCat("i-", next_instruction_++));
-  unacknowledged_[source].push_back(instruction);
+  auto& pending = unacknowledged_[source];
+  constexpr std::size_t kMaxUnacknowledged = 1000;  // a source that never acknowledges
+  if (pending.size() >= kMaxUnacknowledged) pending.erase(pending.begin());
+  pending.push_back(instruction);
   if (auto it = connections_.find(source); it != connections_.end()) {
     v1::CtiServerMessage message;
     *message.mutable_instruction() = std::move(instruction);
@@ -193,9 +219,15 @@ void CtiDesk::OnRoutingEvents(const std::vector<routing::RoutingEvent>& events) 
   }
 }
 
-void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done) {
+void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, bool source_bound,
+                     AckCallback done) {
+  if (stopped_) {
+    // Shutting down: nothing more is applied, so nothing is acknowledged without its fsync.
+    done(absl::UnavailableError("servicedeskd is shutting down; send it again after the restart"));
+    return;
+  }
   writer_->set_defer_sync(true);
-  absl::StatusOr<v1::EventAck> ack = Handle(event, principal);
+  absl::StatusOr<v1::EventAck> ack = Handle(event, principal, source_bound);
   writer_->set_defer_sync(false);
   // Even a duplicate or a refusal waits while anything is unsynced: its answer may rest on
   // an event applied moments ago that is not on disk yet.
@@ -221,7 +253,9 @@ void CtiDesk::Flush() {
   auto group = std::move(awaiting_sync_);
   awaiting_sync_.clear();
   if (stopped_ || !writer_->has_unsynced()) {
-    for (auto& fn : group) fn(absl::OkStatus());
+    // After Stop the sync thread is gone: whatever is still unsynced is synced here.
+    const absl::Status synced = writer_->SyncDeferred();
+    for (auto& fn : group) fn(synced);
     return;
   }
   const uint64_t through = writer_->last_seq();
@@ -254,6 +288,11 @@ void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
     if (auto link = links_.find(key); link != links_.end()) {
       call_of_contact_.erase(link->second.contact);
       links_.erase(link);
+    }
+    // A finished call needs no connecting any more.
+    if (auto pending = unacknowledged_.find(source); pending != unacknowledged_.end()) {
+      std::erase_if(pending->second,
+                    [&](const v1::RoutingInstruction& i) { return i.call_id() == call_id; });
     }
     return;
   }
@@ -288,7 +327,7 @@ void CtiDesk::SetLink(const std::string& key, Link link) {
 }
 
 absl::StatusOr<v1::EventAck> CtiDesk::Handle(const v1::CallEvent& event,
-                                             const std::string& principal) {
+                                             const std::string& principal, bool source_bound) {
   v1::EventAck ack;
   ack.set_source(event.source().substr(0, 128));
   ack.set_event_id(event.event_id().substr(0, 128));
@@ -303,9 +342,9 @@ absl::StatusOr<v1::EventAck> CtiDesk::Handle(const v1::CallEvent& event,
   auto normalized = cti::NormalizeEvent(event, *phones_, clock_->Now());
   if (!normalized.ok()) return refuse(normalized.status());
   // A CTI system speaks for itself only: "cti/pbx-1" sends source "pbx-1".
-  if (absl::StartsWith(principal, "cti/") && normalized->source != principal.substr(4)) {
+  if (source_bound && normalized->source != SourceOfPrincipal(principal)) {
     return refuse(absl::PermissionDeniedError(absl::StrCat(
-        "source: this connection speaks for '", principal.substr(4), "', not '",
+        "source: this connection speaks for '", SourceOfPrincipal(principal), "', not '",
         normalized->source.substr(0, 64), "'")));
   }
   auto seen = store_.Seen(normalized->source, normalized->event_id);
@@ -449,7 +488,7 @@ absl::StatusOr<std::string> CtiDesk::IdentifyCaller(const cti::CallRecord& recor
   if (!config_.cti.create_unknown_callers) return std::string();
   // First contact: a file, numbered automatically, in state "potential" (DOMAIN.md).
   v1::CreateCustomerRequest request;
-  request.set_request_id(absl::StrCat("cti/", record.source, "/", record.call_id));
+  request.set_request_id(CallRequestId(record.source, record.call_id));
   auto* customer = request.mutable_customer();
   customer->set_kind(v1::CUSTOMER_KIND_INDIVIDUAL);
   customer->set_display_name(absl::StrCat("Caller ", record.calling));
@@ -486,7 +525,7 @@ absl::Status CtiDesk::RecordInteraction(const cti::CallRecord& record, const std
                                         const std::string& principal) {
   v1::CreateInteractionRequest request;
   request.set_parent(customer);
-  request.set_request_id(absl::StrCat("cti/", record.source, "/", record.call_id));
+  request.set_request_id(CallRequestId(record.source, record.call_id));
   auto* interaction = request.mutable_interaction();
   interaction->set_channel(v1::INTERACTION_CHANNEL_CALL);
   interaction->set_direction(record.inbound ? v1::DIRECTION_INBOUND : v1::DIRECTION_OUTBOUND);

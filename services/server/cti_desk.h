@@ -35,6 +35,9 @@
 
 namespace servicedesk::server {
 
+// The source a CTI principal speaks for: "cti/pbx-1" -> "pbx-1".
+std::string SourceOfPrincipal(const std::string& principal);
+
 class CtiDesk {
  public:
   CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
@@ -48,13 +51,17 @@ class CtiDesk {
 
   // On the loop. The acknowledgement (ACCEPTED, DUPLICATE, or REJECTED naming the field);
   // an error only when storage failed, and then nothing was applied.
-  absl::StatusOr<v1::EventAck> Handle(const v1::CallEvent& event, const std::string& principal);
+  // `source_bound`: the caller is a CTI system, which may only speak for its own source
+  // (its principal "cti/<source>", or the principal itself).
+  absl::StatusOr<v1::EventAck> Handle(const v1::CallEvent& event, const std::string& principal,
+                                      bool source_bound);
 
   // Group commit: applies the event now and calls `done` with its acknowledgement once it
   // is durable. Events applied while an fsync is pending share the next one: the fsync is
   // posted behind the events already waiting on the loop, so a burst costs one fsync.
   using AckCallback = std::function<void(absl::StatusOr<v1::EventAck>)>;
-  void Submit(const v1::CallEvent& event, const std::string& principal, AckCallback done);
+  void Submit(const v1::CallEvent& event, const std::string& principal, bool source_bound,
+              AckCallback done);
 
   // Runs `fn` once every event submitted so far is acknowledged: a reply that must not
   // overtake earlier acknowledgements, a stream closing.

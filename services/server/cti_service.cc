@@ -101,8 +101,9 @@ class CtiStream final : public CtiReactor {
         std::string refusal;
         if (!source_.empty()) refusal = "hello: already said";
         else if (source.empty() || source.size() > 128) refusal = "hello.source: required, at most 128 characters";
-        else if (absl::StartsWith(caller_.principal, "cti/") && source != caller_.principal.substr(4)) {
-          refusal = absl::StrCat("hello.source: this connection speaks for '", caller_.principal.substr(4), "'");
+        else if (caller_.role == Role::kCti && source != SourceOfPrincipal(caller_.principal)) {
+          refusal = absl::StrCat("hello.source: this connection speaks for '",
+                                 SourceOfPrincipal(caller_.principal), "'");
         }
         if (!refusal.empty()) {
           loop_->Post([outbox = outbox_, refusal] {
@@ -124,8 +125,8 @@ class CtiStream final : public CtiReactor {
         }
         if (event.source().empty()) event.set_source(source_);
         loop_->Post([desk = desk_, outbox = outbox_, gate = gate_, principal = caller_.principal,
-                     event = std::move(event)] {
-          desk->Submit(event, principal, [outbox, gate, event](absl::StatusOr<v1::EventAck> ack) {
+                     bound = caller_.role == Role::kCti, event = std::move(event)] {
+          desk->Submit(event, principal, bound, [outbox, gate, event](absl::StatusOr<v1::EventAck> ack) {
             if (!ack.ok()) {
               // Storage failed: nothing was applied; the client sends it again.
               outbox->Send(Rejected(event, "", std::string(ack.status().message())));
@@ -211,7 +212,7 @@ grpc::ServerUnaryReactor* CtiServiceImpl::PublishEvent(grpc::CallbackServerConte
   }
   // Answered once durable: the reactor is finished from the group commit's callback.
   loop_->Post([this, reactor, request, response, caller = *std::move(caller)] {
-    desk_->Submit(*request, caller.principal,
+    desk_->Submit(*request, caller.principal, caller.role == Role::kCti,
                   [reactor, response, caller](absl::StatusOr<v1::EventAck> ack) {
                     auto status = Assign(std::move(ack), response);
                     LogIfInternal(status, "PublishEvent", caller);

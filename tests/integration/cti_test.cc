@@ -30,6 +30,7 @@ constexpr const char* kAgent = "agent-1-token-000001";
 constexpr const char* kAgent2 = "agent-2-token-000001";
 constexpr const char* kPbx = "pbx-1-token-00000001";  // cti/pbx-1
 constexpr const char* kAdmin = "admin-token-00000001";
+constexpr const char* kNorth = "north-token-00000001";  // role cti, principal without "cti/"
 constexpr const char* kCaller = "+4915110000003";
 
 std::unique_ptr<grpc::ClientContext> Context(const char* token) {
@@ -50,6 +51,7 @@ class CtiTest : public ::testing::Test {
     config.tokens = {{kAgent, "agents/a-1", Role::kAgent},
                      {kAgent2, "agents/a-2", Role::kAgent},
                      {kPbx, "cti/pbx-1", Role::kCti},
+                     {kNorth, "pbx-north", Role::kCti},
                      {kAdmin, "admins/root", Role::kAdmin}};
     v1::Queue queue;
     queue.set_name("queues/billing");
@@ -450,6 +452,32 @@ TEST_F(CtiTest, AConnectionSendingFasterThanTheDeskIsHeldBackAndLosesNothing) {
     if (ack->ack().status() == v1::ACK_STATUS_ACCEPTED) ++accepted;
   }
   EXPECT_EQ(accepted, kEvents);
+}
+
+TEST_F(CtiTest, CallIdsOfAnyShapeAreRoutedAndRecorded) {
+  const std::string call = "call 42 / " + std::string(110, 'x');  // spaces, 120 characters
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED, call)).status(), v1::ACK_STATUS_ACCEPTED);
+  ASSERT_EQ(Waiting().size(), 1u);
+  v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED, call);
+  answered.set_agent("agents/a-1");
+  EXPECT_EQ(Publish(answered).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED, call)).status(), v1::ACK_STATUS_ACCEPTED);
+  const auto history = History(Holders(kCaller)[0].name());
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].reference(), "calls/pbx-1/" + call);
+}
+
+TEST_F(CtiTest, EveryCtiTokenSpeaksForItsOwnSourceOnly) {
+  v1::CallEvent event = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  event.set_source("pbx-1");  // another system's calls
+  v1::EventAck ack = Publish(event, kNorth);
+  EXPECT_EQ(ack.status(), v1::ACK_STATUS_REJECTED);
+  EXPECT_EQ(ack.field(), "source");
+  event.set_source("pbx-north");
+  EXPECT_EQ(Publish(event, kNorth).status(), v1::ACK_STATUS_ACCEPTED);
+  CtiConnection impostor(cti_.get(), kNorth);
+  impostor.Hello("pbx-1");
+  EXPECT_FALSE(impostor.Next(v1::CtiServerMessage::kAck, 2s).has_value());  // closed, not served
 }
 
 }  // namespace
