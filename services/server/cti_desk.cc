@@ -384,7 +384,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
         if (!identified.ok()) return identified.status();
         customer = *identified;
       }
-      auto contact = Route(key, route->queue, customer, routing::Channel::kCall, &anomalies);
+      auto contact = Route(route->queue, customer, routing::Channel::kCall, &anomalies);
       SetLink(key, Link{contact.ok() ? *contact : 0, customer});
       touched.emplace_back(source, route->call_id);
     } else if (const auto* move = std::get_if<cti::MoveCall>(&action)) {
@@ -409,7 +409,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
           else anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
         }
       } else {
-        auto contact = Route(key, move->queue, link.customer, routing::Channel::kCall, &anomalies);
+        auto contact = Route(move->queue, link.customer, routing::Channel::kCall, &anomalies);
         if (contact.ok()) link.contact = *contact;
       }
       SetLink(key, link);
@@ -442,7 +442,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
       }
       if (abandoned->create_callback && !abandoned->queue.empty()) {
         // The callback waits like any contact; the agent sees whom to call back.
-        (void)Route(absl::StrCat(key, "/callback"), abandoned->queue, link.customer,
+        (void)Route(abandoned->queue, link.customer,
                     routing::Channel::kCallback, &anomalies);
       }
     } else if (const auto* finished = std::get_if<cti::CallFinished>(&action)) {
@@ -500,8 +500,8 @@ absl::StatusOr<std::string> CtiDesk::IdentifyCaller(const cti::CallRecord& recor
   return created->name();
 }
 
-absl::StatusOr<uint64_t> CtiDesk::Route(const std::string& call_key, const std::string& queue,
-                                        const std::string& customer, routing::Channel channel,
+absl::StatusOr<uint64_t> CtiDesk::Route(const std::string& queue, const std::string& customer,
+                                        routing::Channel channel,
                                         std::vector<std::string>* anomalies) {
   routing::ContactSpec spec;
   spec.channel = channel;
@@ -517,7 +517,6 @@ absl::StatusOr<uint64_t> CtiDesk::Route(const std::string& call_key, const std::
     anomalies->push_back(absl::StrCat("not routed to ", candidate, ": ", id.status().message()));
   }
   if (tried.empty()) anomalies->push_back("no queue for the call: recorded, not routed");
-  (void)call_key;
   return absl::NotFoundError("no queue took the call");
 }
 

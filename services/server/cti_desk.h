@@ -88,9 +88,9 @@ class CtiDesk {
   absl::Status Apply(const cti::TrackerOutcome& outcome, const std::string& principal,
                      v1::Event* event);
   absl::StatusOr<std::string> IdentifyCaller(const cti::CallRecord& record, const std::string& principal);
-  absl::StatusOr<uint64_t> Route(const std::string& call_key, const std::string& queue,
-                                 const std::string& customer, routing::Channel channel,
-                                 std::vector<std::string>* anomalies);
+  // A routing contact in `queue`, else in the default queue; what failed is an anomaly.
+  absl::StatusOr<uint64_t> Route(const std::string& queue, const std::string& customer,
+                                 routing::Channel channel, std::vector<std::string>* anomalies);
   absl::Status RecordInteraction(const cti::CallRecord& record, const std::string& customer,
                                  const std::string& principal);
   void SaveCall(rocksdb::WriteBatch* batch, const std::string& source, const std::string& call_id);
