@@ -473,7 +473,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
               {"what", what}});
   }
   applying_ = true;
-  auto stored = routing_->CommitWith(principal, &batch, event);
+  auto stored = routing_->Commit(principal, &batch, event);
   applying_ = false;
   ArmTimer();
   return stored;

@@ -52,14 +52,6 @@ class DeskServer {
     loop_->Post([&task] { task(); });
     return result.get();
   }
-  // Runs `fn(RoutingDesk&)` on the desk loop and waits for it (tests).
-  template <typename Fn>
-  auto OnRoutingDesk(Fn&& fn) {
-    std::packaged_task<decltype(fn(*routing_))()> task([&] { return fn(*routing_); });
-    auto result = task.get_future();
-    loop_->Post([&task] { task(); });
-    return result.get();
-  }
 
  private:
   DeskServer() = default;

@@ -322,11 +322,6 @@ absl::Status RoutingDesk::Commit(const std::string& principal) {
   return Commit(principal, &batch);
 }
 
-absl::Status RoutingDesk::CommitWith(const std::string& principal, rocksdb::WriteBatch* batch,
-                                     v1::Event* leading) {
-  return Commit(principal, batch, leading);
-}
-
 absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBatch* batch,
                                  v1::Event* leading) {
   const std::vector<routing::RoutingEvent> events = router_.TakeEvents();

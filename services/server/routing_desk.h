@@ -111,7 +111,11 @@ class RoutingDesk {
     observer_ = std::move(observer);
   }
   absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
-  absl::Status CommitWith(const std::string& principal, rocksdb::WriteBatch* batch, v1::Event* leading);
+  // Writes the router's events with `batch` (which may already hold rows) as one event,
+  // after `leading` when given, then tells the sessions and re-arms the timer. A storage
+  // failure is returned: the change is in memory but not durable, which the caller must hear.
+  absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch,
+                      v1::Event* leading = nullptr);
 
  private:
   struct Session {
@@ -126,11 +130,6 @@ class RoutingDesk {
   absl::Status ApplyDefinition(const v1::RoutingConfigChanged& definition);
   absl::Status CheckSkillsDefined(const google::protobuf::RepeatedPtrField<v1::SkillRequirement>& skills,
                                   const std::string& field) const;
-  // Writes the router's events with `batch` (which may already hold rows) as one event,
-  // then tells the sessions and re-arms the timer. A storage failure is returned: the
-  // change is in memory but not durable, which the caller must hear about.
-  absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch,
-                      v1::Event* leading = nullptr);
   absl::Status Commit(const std::string& principal);
   void Notify(const std::vector<routing::RoutingEvent>& events);
   // `new_offer`: false when re-sent to an agent who reconnected (its reminder is set).
