@@ -369,6 +369,13 @@ std::string CustomerStore::PutInteraction(rocksdb::WriteBatch* batch, uint64_t c
   return key;
 }
 
+void CustomerStore::ReplaceInteraction(rocksdb::WriteBatch* batch, std::string_view key,
+                                       const v1::Interaction& interaction) const {
+  batch->Put(db_->handle(Family::kInteractions), rocksdb::Slice(key.data(), key.size()),
+             interaction.SerializeAsString())
+      .PermitUncheckedError();
+}
+
 void CustomerStore::PutInteractionRequestId(rocksdb::WriteBatch* batch,
                                             std::string_view request_id,
                                             std::string_view interaction_key) const {

@@ -94,6 +94,9 @@ class CustomerStore {
   std::string PutInteraction(rocksdb::WriteBatch* batch, uint64_t customer_id,
                              uint64_t interaction_id, int64_t start_time_us,
                              const v1::Interaction& interaction) const;
+  // Overwrites the interaction stored under `key` (same place in the customer's history).
+  void ReplaceInteraction(rocksdb::WriteBatch* batch, std::string_view key,
+                          const v1::Interaction& interaction) const;
   void PutInteractionRequestId(rocksdb::WriteBatch* batch, std::string_view request_id,
                                std::string_view interaction_key) const;
 

@@ -66,6 +66,7 @@ absl::StatusOr<uint64_t> EventWriter::Commit(rocksdb::WriteBatch* batch,
                                              const std::vector<v1::Event*>& events) {
   CheckSingleWriter();
   if (events.empty()) return absl::InternalError("commit without an event");
+  if (!injected_failure_.ok()) return injected_failure_;
   uint64_t seq = last_seq_;
   for (v1::Event* event : events) {
     event->set_seq(++seq);

@@ -51,6 +51,10 @@ class EventWriter {
   // After a WAL sync done elsewhere (another thread) that started when last_seq() was `seq`.
   void MarkSyncedThrough(uint64_t seq) { synced_through_ = std::max(synced_through_, seq); }
 
+  // Tests: every Commit fails with `status` (nothing written) until called with OK, as when
+  // the disk is full or failing.
+  void InjectFailureForTesting(absl::Status status) { injected_failure_ = std::move(status); }
+
  private:
   explicit EventWriter(Database* db) : db_(db) {}
   // The first thread to write owns the writer; a second one is a programming error
@@ -64,6 +68,7 @@ class EventWriter {
   bool defer_sync_ = false;
   uint64_t deferred_through_ = 0;  // the last event written without its fsync
   uint64_t synced_through_ = 0;    // every event up to this one is on disk
+  absl::Status injected_failure_;
 };
 
 }  // namespace servicedesk::storage

@@ -214,6 +214,46 @@ absl::StatusOr<v1::Interaction> CustomerCommands::AppendInteraction(
   return interaction;
 }
 
+absl::StatusOr<v1::Interaction> CustomerCommands::WrapUpInteraction(
+    const std::string& customer, const std::string& request_id, const std::string& wrap_up_code,
+    const std::string& notes, const std::string& principal) {
+  auto customer_id = ParseCustomerName(customer, "customer");
+  if (!customer_id.ok()) return customer_id.status();
+  std::string code = wrap_up_code;
+  std::string text = notes;
+  if (auto s = ValidateWrapUp(&code, &text, ""); !s.ok()) return s;
+  auto key = store_->FindInteractionByRequestId(request_id);
+  if (!key.ok()) return key.status();
+  if (!key->has_value()) {
+    return absl::NotFoundError(absl::StrCat("no interaction was recorded for '", request_id, "'"));
+  }
+  auto interaction = store_->GetInteractionByKey(**key);
+  if (!interaction.ok()) return interaction.status();
+  interaction->set_wrap_up_code(code);
+  interaction->set_wrap_up_notes(text);
+
+  rocksdb::WriteBatch batch;
+  store_->ReplaceInteraction(&batch, **key, *interaction);
+  // The screen pop shows the same entry: replaced where it is (it may have aged out).
+  auto screen_pop = store_->ReadScreenPop(*customer_id);
+  if (!screen_pop.ok()) return screen_pop.status();
+  for (auto& recent : *screen_pop->mutable_recent_interactions()) {
+    if (recent.name() == interaction->name()) {
+      recent = *interaction;
+      store_->PutScreenPop(&batch, *customer_id, *screen_pop);
+      break;
+    }
+  }
+  v1::Event event;
+  *event.mutable_time() = ToTimestamp(clock_->Now());
+  event.set_principal(principal);
+  event.mutable_interaction_wrapped_up()->set_customer(customer);
+  *event.mutable_interaction_wrapped_up()->mutable_interaction() = *interaction;
+  auto seq = writer_->Commit(&batch, &event);
+  if (!seq.ok()) return seq.status();
+  return interaction;
+}
+
 ImportOutcome CustomerCommands::Import(v1::ImportRecord record, const std::string& principal) {
   ImportOutcome outcome;
   auto reject = [&](absl::Status status) {

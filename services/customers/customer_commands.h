@@ -36,6 +36,15 @@ class CustomerCommands {
                                       const std::string& principal);
   absl::StatusOr<v1::Interaction> AppendInteraction(v1::CreateInteractionRequest request,
                                                     const std::string& principal);
+  // Records the agent's wrap-up code and notes on the interaction appended under
+  // `request_id` for `customer` (the call just ended). The code is at most 64 characters of
+  // letters, digits, '-', '_' and '.'; the notes at most Limits::kLongText bytes of UTF-8.
+  // NOT_FOUND when no such interaction was appended. Repeating it overwrites.
+  absl::StatusOr<v1::Interaction> WrapUpInteraction(const std::string& customer,
+                                                    const std::string& request_id,
+                                                    const std::string& wrap_up_code,
+                                                    const std::string& notes,
+                                                    const std::string& principal);
   // One record of a bulk import, idempotent by external id.
   ImportOutcome Import(v1::ImportRecord record, const std::string& principal);
 

@@ -241,6 +241,23 @@ absl::Status ValidateCustomer(v1::Customer* customer, const PhoneNormalizer& pho
   return absl::OkStatus();
 }
 
+absl::Status ValidateWrapUp(std::string* code, std::string* notes, absl::string_view field_prefix) {
+  const std::string code_field = absl::StrCat(field_prefix, "wrap_up_code");
+  *code = std::string(absl::StripAsciiWhitespace(*code));
+  constexpr std::size_t kCodeLength = 64;
+  if (code->size() > kCodeLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(code_field, ": at most ", kCodeLength, " characters"));
+  }
+  for (char c : *code) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(code_field, ": only letters, digits, '-', '_' and '.'"));
+    }
+  }
+  return CheckText(notes, Limits::kLongText, absl::StrCat(field_prefix, "notes"));
+}
+
 absl::Status ValidateInteraction(v1::Interaction* interaction, absl::Time now,
                                  absl::string_view field) {
   auto f = [&](absl::string_view name) { return absl::StrCat(field, ".", name); };

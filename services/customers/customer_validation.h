@@ -30,6 +30,11 @@ struct Limits {
 absl::Status ValidateCustomer(v1::Customer* customer, const PhoneNormalizer& phones,
                               absl::string_view field);
 
+// The agent's wrap-up of a call: `code` empty or at most 64 of [A-Za-z0-9._-]; `notes` at
+// most Limits::kLongText bytes without control characters (new lines allowed). Both are
+// trimmed in place. `field_prefix` names the request ("" for top-level fields).
+absl::Status ValidateWrapUp(std::string* code, std::string* notes, absl::string_view field_prefix);
+
 // Validates an interaction to be appended; fills start_time with `now` when unset.
 absl::Status ValidateInteraction(v1::Interaction* interaction, absl::Time now,
                                  absl::string_view field);

@@ -329,7 +329,8 @@ absl::Status ReadRouting(const toml::table& t, Config* config) {
 absl::Status ReadCti(const toml::table& t, CtiConfig* cti) {
   if (auto s = CheckKeys(t, "cti",
                          {"create_unknown_callers", "default_queue", "idle_timeout_seconds",
-                          "callback_window_hours", "callback_min_wait_seconds", "called_numbers"});
+                          "callback_window_hours", "callback_min_wait_seconds", "called_numbers",
+                          "dedup_horizon_hours"});
       !s.ok()) {
     return s;
   }
@@ -340,6 +341,7 @@ absl::Status ReadCti(const toml::table& t, CtiConfig* cti) {
   if (auto s = Read(t, "cti", "callback_min_wait_seconds", &cti->callback_min_wait_seconds); !s.ok()) {
     return s;
   }
+  if (auto s = Read(t, "cti", "dedup_horizon_hours", &cti->dedup_horizon_hours); !s.ok()) return s;
   if (const toml::node* node = t.get("called_numbers")) {
     const toml::table* numbers = node->as_table();
     if (numbers == nullptr) {
@@ -484,6 +486,9 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (cti.callback_min_wait_seconds < 0 || cti.callback_min_wait_seconds > 3600) {
     return absl::InvalidArgumentError("cti.callback_min_wait_seconds: must be 0 to 3600");
+  }
+  if (cti.dedup_horizon_hours < 1 || cti.dedup_horizon_hours > 8760) {
+    return absl::InvalidArgumentError("cti.dedup_horizon_hours: must be 1 to 8760");
   }
   // A queue's resource name: "queues/" and an id.
   const auto is_queue_name = [](const std::string& name) {

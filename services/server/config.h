@@ -37,6 +37,10 @@ struct CtiConfig {
   // this window (0: no callbacks), unless they hung up within callback_min_wait_seconds.
   int callback_window_hours = 24;
   int callback_min_wait_seconds = 5;
+  // Event ids are remembered (a re-sent event is a DUPLICATE) for at least this long, then
+  // forgotten so that the database does not grow without end. Must exceed the longest
+  // time a CTI system may hold and re-send an event. 1 to 8760 (a year).
+  int dedup_horizon_hours = 168;
 };
 
 struct Config {

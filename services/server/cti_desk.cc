@@ -91,7 +91,8 @@ CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, stora
       db_(db),
       sync_thread_(std::make_unique<DeskLoop>()),
       tracker_(clock, TrackerOptionsFrom(config.cti, *phones)),
-      timer_(loop->context()) {}
+      timer_(loop->context()),
+      expiry_timer_(loop->context()) {}
 
 absl::Status CtiDesk::Start() {
   auto calls = store_.LoadCalls();
@@ -103,11 +104,21 @@ absl::Status CtiDesk::Start() {
   for (const auto& [key, link] : links_) {
     if (link.contact != 0) call_of_contact_[link.contact] = key;
   }
-  routing_->SetObserver([this](const std::vector<routing::RoutingEvent>& events) {
-    OnRoutingEvents(events);
+  auto instructions = store_.LoadInstructions();
+  if (!instructions.ok()) return instructions.status();
+  for (auto& stored : *instructions) {
+    unacknowledged_[stored.source].push_back(Pending{stored.number, std::move(stored.instruction)});
+  }
+  routing_->AddObserver(this);
+  routing_->SetWrapUpRecorder([this](const std::string& agent, const std::string& code,
+                                     const std::string& notes, const std::string& principal) {
+    return RecordWrapUp(agent, code, notes, principal);
   });
   ArmTimer();
-  LogEvent(spdlog::level::info, "cti.started", {{"live_calls", absl::StrCat(calls->size())}});
+  ArmExpiry(absl::ZeroDuration());
+  LogEvent(spdlog::level::info, "cti.started",
+           {{"live_calls", absl::StrCat(calls->size())},
+            {"unacknowledged_instructions", absl::StrCat(instructions->size())}});
   return absl::OkStatus();
 }
 
@@ -121,6 +132,7 @@ void CtiDesk::Stop() {
   for (auto& fn : waiting) fn(synced);
   stopped_ = true;
   timer_.cancel();
+  expiry_timer_.cancel();
   for (auto& [source, connection] : connections_) {
     connection.sink->Close(absl::UnavailableError("servicedeskd is shutting down; reconnect"));
   }
@@ -147,9 +159,9 @@ absl::Status CtiDesk::OpenSource(const std::string& source, uint64_t stream_id,
         absl::StrCat("hello: replaced by a newer connection of source '", source, "'")));
   }
   connections_[source] = Connection{stream_id, sink};
-  for (const auto& instruction : unacknowledged_[source]) {
+  for (const auto& pending : unacknowledged_[source]) {
     v1::CtiServerMessage message;
-    *message.mutable_instruction() = instruction;
+    *message.mutable_instruction() = pending.instruction;
     sink->Send(std::move(message));
   }
   LogEvent(spdlog::level::info, "cti.connected",
@@ -163,28 +175,52 @@ void CtiDesk::CloseSource(const std::string& source, uint64_t stream_id) {
 }
 
 void CtiDesk::AcknowledgeInstruction(const std::string& source, const std::string& instruction_id) {
-  auto& pending = unacknowledged_[source];
-  pending.erase(std::remove_if(pending.begin(), pending.end(),
-                               [&](const v1::RoutingInstruction& i) {
-                                 return i.instruction_id() == instruction_id;
-                               }),
-                pending.end());
+  auto pending = unacknowledged_.find(source);
+  if (pending == unacknowledged_.end()) return;
+  auto it = std::find_if(pending->second.begin(), pending->second.end(), [&](const Pending& p) {
+    return p.instruction.instruction_id() == instruction_id;
+  });
+  if (it == pending->second.end()) return;  // acknowledged twice, or its call ended: nothing to do
+  rocksdb::WriteBatch batch;
+  store_.DeleteInstruction(&batch, source, it->number);
+  pending->second.erase(it);
+  v1::Event event;
+  *event.mutable_time() = ToTimestamp(clock_->Now());
+  event.set_principal(absl::StrCat("cti/", source));
+  event.mutable_cti_instruction_acknowledged()->set_source(source);
+  event.mutable_cti_instruction_acknowledged()->set_instruction_id(instruction_id);
+  // Not worth an fsync of its own: lost in a crash, the instruction is merely sent again.
+  writer_->set_defer_sync(true);
+  auto seq = writer_->Commit(&batch, &event);
+  writer_->set_defer_sync(false);
+  if (!seq.ok()) Failed(seq.status());
 }
 
-void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruction) {
-  instruction.set_instruction_id(absl::StrCat("i-", next_instruction_++));
+std::vector<v1::RoutingInstruction> CtiDesk::PendingInstructions(const std::string& source) const {
+  std::vector<v1::RoutingInstruction> out;
+  if (auto it = unacknowledged_.find(source); it != unacknowledged_.end()) {
+    for (const auto& pending : it->second) out.push_back(pending.instruction);
+  }
+  return out;
+}
+
+void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruction,
+                       rocksdb::WriteBatch* batch) {
+  const uint64_t number = writer_->NextId(batch, "cti_instruction");
+  instruction.set_instruction_id(absl::StrCat("i-", number));
   auto& pending = unacknowledged_[source];
   constexpr std::size_t kMaxUnacknowledged = 1000;  // a source that never acknowledges
-  if (pending.size() >= kMaxUnacknowledged) pending.erase(pending.begin());
-  pending.push_back(instruction);
-  if (auto it = connections_.find(source); it != connections_.end()) {
-    v1::CtiServerMessage message;
-    *message.mutable_instruction() = std::move(instruction);
-    it->second.sink->Send(std::move(message));
+  if (pending.size() >= kMaxUnacknowledged) {
+    store_.DeleteInstruction(batch, source, pending.front().number);
+    pending.erase(pending.begin());
   }
+  store_.PutInstruction(batch, source, number, instruction);
+  pending.push_back(Pending{number, instruction});
+  staged_.emplace_back(source, std::move(instruction));
 }
 
-void CtiDesk::OnRoutingEvents(const std::vector<routing::RoutingEvent>& events) {
+void CtiDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
+                           rocksdb::WriteBatch* batch) {
   if (applying_) return;  // the telephony caused these: it knows
   for (const auto& event : events) {
     uint64_t contact = 0;
@@ -215,8 +251,71 @@ void CtiDesk::OnRoutingEvents(const std::vector<routing::RoutingEvent>& events) 
     } else {
       instruction.mutable_withdraw()->set_reason(absl::StrCat("the offer to ", agent, " was withdrawn"));
     }
-    Instruct(source, std::move(instruction));
+    Instruct(source, std::move(instruction), batch);
   }
+}
+
+void CtiDesk::AfterCommit(const absl::Status& stored) {
+  auto staged = std::move(staged_);
+  staged_.clear();
+  if (!stored.ok()) return;  // not durable: not given (the storage failure ends the process)
+  for (auto& [source, instruction] : staged) {
+    auto it = connections_.find(source);
+    if (it == connections_.end()) continue;  // sent when it connects
+    v1::CtiServerMessage message;
+    *message.mutable_instruction() = std::move(instruction);
+    it->second.sink->Send(std::move(message));
+  }
+}
+
+absl::Status CtiDesk::RecordWrapUp(const std::string& agent, const std::string& code,
+                                   const std::string& notes, const std::string& principal) {
+  auto target = wrap_up_targets_.find(agent);
+  if (target == wrap_up_targets_.end()) return absl::OkStatus();
+  auto recorded = commands_->WrapUpInteraction(target->second.customer, target->second.request_id,
+                                               code, notes, principal);
+  if (!recorded.ok()) return recorded.status();
+  wrap_up_targets_.erase(target);
+  return absl::OkStatus();
+}
+
+void CtiDesk::Failed(const absl::Status& status) {
+  LogEvent(spdlog::level::err, "cti.not_persisted", {{"error", std::string(status.message())}});
+  routing_->StorageFailed(status);
+}
+
+absl::StatusOr<int> CtiDesk::ExpireEventIds() {
+  const absl::Time now = clock_->Now();
+  const absl::Time cutoff = now - absl::Hours(config_.cti.dedup_horizon_hours);
+  rocksdb::WriteBatch batch;
+  constexpr int kPerBatch = 10000;  // one sweep stays short; the next one follows at once
+  auto expired = store_.ExpireSeen(&batch, cutoff, kPerBatch);
+  if (!expired.ok() || *expired == 0) return expired;
+  v1::Event event;
+  *event.mutable_time() = ToTimestamp(now);
+  event.set_principal(kSystemPrincipal);
+  *event.mutable_cti_event_ids_expired()->mutable_before() = ToTimestamp(cutoff);
+  event.mutable_cti_event_ids_expired()->set_count(*expired);
+  writer_->set_defer_sync(true);
+  auto seq = writer_->Commit(&batch, &event);
+  writer_->set_defer_sync(false);
+  if (!seq.ok()) return seq.status();
+  LogEvent(spdlog::level::info, "cti.event_ids_expired", {{"count", absl::StrCat(*expired)}});
+  return expired;
+}
+
+void CtiDesk::ArmExpiry(absl::Duration after) {
+  if (stopped_) return;
+  expiry_timer_.expires_after(std::chrono::microseconds(absl::ToInt64Microseconds(after)));
+  expiry_timer_.async_wait([this](const std::error_code& error) {
+    if (error || stopped_) return;
+    auto expired = ExpireEventIds();
+    if (!expired.ok()) {
+      LogEvent(spdlog::level::err, "cti.expiry_failed", {{"error", std::string(expired.status().message())}});
+    }
+    // A full sweep means more are due: the next follows shortly, leaving the loop to others.
+    ArmExpiry(expired.ok() && *expired >= 10000 ? absl::Seconds(1) : absl::Hours(1));
+  });
 }
 
 void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, bool source_bound,
@@ -268,7 +367,10 @@ void CtiDesk::Flush() {
       if (synced.ok()) {
         writer_->MarkSyncedThrough(through);
       } else {
+        // After a failed fsync the kernel may have dropped the dirty pages: what the WAL
+        // holds is unknown, so nothing is acknowledged and the restart finds out.
         LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(synced.message())}});
+        routing_->StorageFailed(synced);
       }
       for (auto& fn : group) fn(synced);
       if (!awaiting_sync_.empty() && !flush_posted_) {
@@ -291,8 +393,11 @@ void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
     }
     // A finished call needs no connecting any more.
     if (auto pending = unacknowledged_.find(source); pending != unacknowledged_.end()) {
-      std::erase_if(pending->second,
-                    [&](const v1::RoutingInstruction& i) { return i.call_id() == call_id; });
+      std::erase_if(pending->second, [&](const Pending& p) {
+        if (p.instruction.call_id() != call_id) return false;
+        store_.DeleteInstruction(batch, source, p.number);
+        return true;
+      });
     }
     return;
   }
@@ -317,6 +422,11 @@ void CtiDesk::SaveCall(rocksdb::WriteBatch* batch, const std::string& source,
     row.set_customer(link->second.customer);
   }
   store_.PutCall(batch, row);
+}
+
+CtiDesk::Link CtiDesk::LinkOf(const std::string& key) const {
+  auto it = links_.find(key);
+  return it == links_.end() ? Link() : it->second;
 }
 
 void CtiDesk::SetLink(const std::string& key, Link link) {
@@ -381,7 +491,10 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
       std::string customer;
       if (snapshot) {
         auto identified = IdentifyCaller(snapshot->record, principal);
-        if (!identified.ok()) return identified.status();
+        if (!identified.ok()) {
+          Failed(identified.status());  // the tracker has the call already
+          return identified.status();
+        }
         customer = *identified;
       }
       auto contact = Route(route->queue, customer, routing::Channel::kCall, &anomalies);
@@ -390,7 +503,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
     } else if (const auto* move = std::get_if<cti::MoveCall>(&action)) {
       const std::string source = event->cti_event_applied().event().source();
       const std::string key = CallKey(source, move->call_id);
-      Link link = links_[key];  // a copy: SetLink below updates the reverse map
+      Link link = LinkOf(key);  // a copy: SetLink below updates the reverse map
       routing::Router& router = routing_->router();
       auto view = router.GetContact(link.contact);
       if (view.ok() && view->state == routing::ContactState::kActive) {
@@ -416,7 +529,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
       touched.emplace_back(source, move->call_id);
     } else if (const auto* answered = std::get_if<cti::CallAnswered>(&action)) {
       const std::string source = event->cti_event_applied().event().source();
-      const Link& link = links_[CallKey(source, answered->call_id)];
+      const Link link = LinkOf(CallKey(source, answered->call_id));
       routing::Router& router = routing_->router();
       // The pick-up is the acceptance when the offer is still ringing at that agent.
       auto agent = router.GetAgent(answered->agent);
@@ -435,7 +548,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
     } else if (const auto* abandoned = std::get_if<cti::CallAbandoned>(&action)) {
       const std::string source = event->cti_event_applied().event().source();
       const std::string key = CallKey(source, abandoned->call_id);
-      const Link link = links_[key];
+      const Link link = LinkOf(key);
       routing::Router& router = routing_->router();
       if (link.contact != 0 && router.GetContact(link.contact).ok()) {
         (void)router.Abandon(link.contact);
@@ -448,14 +561,22 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
     } else if (const auto* finished = std::get_if<cti::CallFinished>(&action)) {
       const cti::CallRecord& record = finished->record;
       const std::string key = CallKey(record.source, record.call_id);
-      const Link link = links_[key];
+      const Link link = LinkOf(key);
       routing::Router& router = routing_->router();
       auto view = router.GetContact(link.contact);
       if (link.contact != 0 && view.ok() && view->state == routing::ContactState::kActive) {
         (void)router.EndContact(view->agent, link.contact);  // the agent goes to wrap-up
       }
       if (!link.customer.empty()) {
-        if (auto s = RecordInteraction(record, link.customer, principal); !s.ok()) return s;
+        if (auto s = RecordInteraction(record, link.customer, principal); !s.ok()) {
+          Failed(s);  // the tracker has ended the call already
+          return s;
+        }
+        // The wrap-up code and notes the agent gives next belong on this entry.
+        if (!record.agent.empty()) {
+          wrap_up_targets_[record.agent] =
+              WrapUpTarget{link.customer, CallRequestId(record.source, record.call_id)};
+        }
       }
       touched.emplace_back(record.source, record.call_id);
     }
@@ -463,7 +584,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
   for (const auto& [source, call_id] : touched) SaveCall(&batch, source, call_id);
   if (event->has_cti_event_applied() && !event->cti_event_applied().event().event_id().empty()) {
     const auto& applied = event->cti_event_applied().event();
-    store_.PutSeen(&batch, applied.source(), applied.event_id());
+    store_.PutSeen(&batch, applied.source(), applied.event_id(), clock_->Now());
   }
   for (const auto& what : anomalies) {
     event->mutable_cti_event_applied()->add_anomalies(what);
@@ -539,6 +660,13 @@ absl::Status CtiDesk::RecordInteraction(const cti::CallRecord& record, const std
       absl::ToInt64Seconds(record.wait), absl::ToInt64Seconds(record.talk),
       absl::ToInt64Seconds(record.hold)));
   interaction->set_reference(absl::StrCat("calls/", record.source, "/", record.call_id));
+  auto* call = interaction->mutable_call();
+  call->set_calling_number(record.calling);
+  call->set_called_number(record.called);
+  if (record.answered) *call->mutable_answered_time() = ToTimestamp(*record.answered);
+  *call->mutable_wait() = ToDuration(record.wait);
+  *call->mutable_talk() = ToDuration(record.talk);
+  *call->mutable_hold() = ToDuration(record.hold);
   auto appended = commands_->AppendInteraction(std::move(request), principal);
   return appended.ok() ? absl::OkStatus() : appended.status();
 }

@@ -38,7 +38,7 @@ namespace servicedesk::server {
 // The source a CTI principal speaks for: "cti/pbx-1" -> "pbx-1".
 std::string SourceOfPrincipal(const std::string& principal);
 
-class CtiDesk {
+class CtiDesk : public RoutingDesk::Observer {
  public:
   CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
           storage::EventWriter* writer, const storage::CustomerStore* customers,
@@ -74,7 +74,24 @@ class CtiDesk {
   void CloseSource(const std::string& source, uint64_t stream_id);
   void AcknowledgeInstruction(const std::string& source, const std::string& instruction_id);
 
+  // RoutingDesk::Observer: accepted offers of calls become "connect" instructions, withdrawn
+  // ones "withdraw", stored in the routing change's batch and sent once it is written.
+  void BeforeCommit(const std::vector<routing::RoutingEvent>& events,
+                    rocksdb::WriteBatch* batch) override;
+  void AfterCommit(const absl::Status& stored) override;
+
+  // The wrap-up recorder of the routing desk: the code and notes go on the history entry of
+  // the call `agent` ended last. OK with nothing recorded when the agent ended no call.
+  absl::Status RecordWrapUp(const std::string& agent, const std::string& code,
+                            const std::string& notes, const std::string& principal);
+
+  // Forgets event ids applied more than cti.dedup_horizon_hours ago (runs hourly by itself;
+  // public for tests). Returns how many were forgotten.
+  absl::StatusOr<int> ExpireEventIds();
+
   const cti::CallTracker& tracker() const { return tracker_; }
+  // Instructions given and not yet acknowledged, for `source`, in order.
+  std::vector<v1::RoutingInstruction> PendingInstructions(const std::string& source) const;
   // Acknowledgements sent so far and the fsyncs they needed (the benchmark's events per sync).
   uint64_t acks_sent() const { return acks_sent_; }
   uint64_t syncs() const { return syncs_; }
@@ -95,12 +112,16 @@ class CtiDesk {
                                  const std::string& principal);
   void SaveCall(rocksdb::WriteBatch* batch, const std::string& source, const std::string& call_id);
   void SetLink(const std::string& key, Link link);
+  Link LinkOf(const std::string& key) const;
   void ArmTimer();
   void OnTimer();
+  void ArmExpiry(absl::Duration after);
   void Flush();
-  // Accepted offers of calls become "connect" instructions; withdrawn ones "withdraw".
-  void OnRoutingEvents(const std::vector<routing::RoutingEvent>& events);
-  void Instruct(const std::string& source, v1::RoutingInstruction instruction);
+  // Gives the instruction its id, stores it in `batch` and stages it for sending.
+  void Instruct(const std::string& source, v1::RoutingInstruction instruction,
+                rocksdb::WriteBatch* batch);
+  // Storage failed after the tracker or the router changed in memory.
+  void Failed(const absl::Status& status);
 
   Config config_;
   const Clock* clock_;
@@ -125,16 +146,29 @@ class CtiDesk {
     std::shared_ptr<CtiSink> sink;
   };
   absl::flat_hash_map<std::string, Connection> connections_;  // by source
-  // Sent and not yet acknowledged, by source, in order.
-  absl::flat_hash_map<std::string, std::vector<v1::RoutingInstruction>> unacknowledged_;
+  // Given and not yet acknowledged, by source, in order; each is also a row of the cti
+  // family until acknowledged (or its call ends), so a restart sends it again.
+  struct Pending {
+    uint64_t number;
+    v1::RoutingInstruction instruction;
+  };
+  absl::flat_hash_map<std::string, std::vector<Pending>> unacknowledged_;
+  // Given in the routing change being written; sent once it is.
+  std::vector<std::pair<std::string, v1::RoutingInstruction>> staged_;
   absl::flat_hash_map<uint64_t, std::string> call_of_contact_;  // routing contact -> call key
-  uint64_t next_instruction_ = 1;
+  // The history entry of the call each agent ended last, for the wrap-up code and notes.
+  struct WrapUpTarget {
+    std::string customer;
+    std::string request_id;
+  };
+  absl::flat_hash_map<std::string, WrapUpTarget> wrap_up_targets_;
   bool applying_ = false;  // routing changes caused by telephony need no instruction back
   uint64_t acks_sent_ = 0;
   uint64_t syncs_ = 0;
   cti::CallTracker tracker_;
   absl::flat_hash_map<std::string, Link> links_;  // by source 0x1f call id
   asio::steady_timer timer_;
+  asio::steady_timer expiry_timer_;
   bool stopped_ = false;
 };
 

@@ -109,6 +109,16 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateInteraction(
     grpc::CallbackServerContext* context, const v1::CreateInteractionRequest* request,
     v1::Interaction* response) {
   return Mutate(context, [this, request, response](const Caller& caller) {
+    // Written by the desk itself (the telephony's figures, the agent's wrap-up), never by a client.
+    const auto& interaction = request->interaction();
+    if (interaction.has_call() || !interaction.wrap_up_code().empty() ||
+        !interaction.wrap_up_notes().empty()) {
+      const char* field = interaction.has_call()                   ? "call"
+                          : !interaction.wrap_up_code().empty() ? "wrap_up_code"
+                                                                : "wrap_up_notes";
+      return absl::InvalidArgumentError(absl::StrCat(
+          "interaction.", field, ": output only (recorded by the desk from calls and wrap-ups)"));
+    }
     auto status = Assign(commands_->AppendInteraction(*request, caller.principal), response);
     LogIfInternal(status, "CreateInteraction", caller);
     return status;

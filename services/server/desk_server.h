@@ -45,6 +45,15 @@ class DeskServer {
   void Shutdown();
   storage::Database* database() const { return database_.get(); }
   // Runs `fn(CtiDesk&)` on the desk loop and waits for it (tests).
+  // Runs `fn(RoutingDesk&, CtiDesk&, EventWriter&)` on the desk loop and waits for it (tests).
+  template <typename Fn>
+  auto OnDesks(Fn&& fn) {
+    std::packaged_task<decltype(fn(*routing_, *cti_, *writer_))()> task(
+        [&] { return fn(*routing_, *cti_, *writer_); });
+    auto result = task.get_future();
+    loop_->Post([&task] { task(); });
+    return result.get();
+  }
   template <typename Fn>
   auto OnCtiDesk(Fn&& fn) {
     std::packaged_task<decltype(fn(*cti_))()> task([&] { return fn(*cti_); });

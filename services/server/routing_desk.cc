@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/customers/resource_names.h"
 #include "services/server/logging.h"
+#include "services/customers/customer_validation.h"
 #include "services/server/routing_proto.h"
 
 namespace servicedesk::server {
@@ -381,6 +382,9 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
       }
     }
     if (new_contacts) store_.PutNextContactId(batch, router_.next_contact_id());
+    if (!events.empty()) {
+      for (Observer* observer : observers_) observer->BeforeCommit(events, batch);
+    }
     std::vector<v1::Event*> written;
     if (leading != nullptr) written.push_back(leading);
     if (!events.empty() || leading == nullptr) written.push_back(&event);
@@ -389,10 +393,13 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
       stored = seq.status();
       LogEvent(spdlog::level::err, "routing.not_persisted",
                {{"principal", principal}, {"error", std::string(seq.status().message())}});
+      StorageFailed(stored);
     }
   }
   Notify(events);
-  if (observer_ && !events.empty()) observer_(events);
+  if (!events.empty()) {
+    for (Observer* observer : observers_) observer->AfterCommit(stored);
+  }
   ArmTimer();
   return stored;
 }
@@ -661,8 +668,38 @@ absl::StatusOr<v1::AgentStatus> RoutingDesk::EndContact(const std::string& agent
 }
 
 absl::StatusOr<v1::AgentStatus> RoutingDesk::CompleteWrapUp(const std::string& agent,
+                                                            const v1::CompleteWrapUpRequest& request,
                                                             const std::string& principal) {
+  std::string code = request.wrap_up_code();
+  std::string notes = request.notes();
+  if (auto s = customers::ValidateWrapUp(&code, &notes, ""); !s.ok()) return s;
+  auto view = router_.GetAgent(agent);
+  if (!view.ok()) return view.status();
+  if (view->state != routing::AgentState::kWrapUp) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent: '", agent, "' is ", routing::AgentStateName(view->state), ", not WRAP_UP"));
+  }
+  // Recorded first: if that fails the agent is still in wrap-up and can send it again.
+  if ((!code.empty() || !notes.empty()) && wrap_up_recorder_) {
+    if (auto s = wrap_up_recorder_(agent, code, notes, principal); !s.ok()) return s;
+  }
   return Then(router_.CompleteWrapUp(agent), agent, principal);
+}
+
+void RoutingDesk::StorageFailed(const absl::Status& status) const {
+  if (storage_failure_) {
+    storage_failure_(status);
+    return;
+  }
+  // The change is applied in memory but not on disk, and may be half of a larger one: going
+  // on would serve state that a restart would not find. Ending the process is the one way
+  // back to a consistent desk: the restart rebuilds everything from what is durable, and
+  // clients retry what was not acknowledged (RocksDB stops accepting writes after such an
+  // error anyway).
+  LogEvent(spdlog::level::critical, "storage.write_failed",
+           {{"error", std::string(status.message())}, {"action", "exiting; restart recovers"}});
+  spdlog::default_logger()->flush();
+  std::_Exit(3);
 }
 
 absl::StatusOr<v1::TransferResponse> RoutingDesk::Transfer(const std::string& agent,

@@ -86,7 +86,11 @@ class RoutingDesk {
                                          const std::string& principal);
   absl::StatusOr<v1::AgentStatus> EndContact(const std::string& agent, const std::string& contact,
                                              const std::string& principal);
-  absl::StatusOr<v1::AgentStatus> CompleteWrapUp(const std::string& agent, const std::string& principal);
+  // The code and notes (validated here, naming the field) are recorded on the history entry
+  // of the call the agent just ended, by the wrap-up recorder, before the agent is freed.
+  absl::StatusOr<v1::AgentStatus> CompleteWrapUp(const std::string& agent,
+                                                 const v1::CompleteWrapUpRequest& request,
+                                                 const std::string& principal);
   absl::StatusOr<v1::TransferResponse> Transfer(const std::string& agent,
                                                 const v1::TransferRequest& request,
                                                 const std::string& principal);
@@ -105,11 +109,30 @@ class RoutingDesk {
   // a contact (tier, open complaint, preferred agent), and a commit that writes the router's
   // changes together with the caller's rows and event, in one batch.
   routing::Router& router() { return router_; }
-  // Told every routing event after it is written (the CTI desk turns accepted offers of
-  // calls into instructions for the telephony).
-  void SetObserver(std::function<void(const std::vector<routing::RoutingEvent>&)> observer) {
-    observer_ = std::move(observer);
+  // Told every routing event: `BeforeCommit` may add rows to the batch that is about to be
+  // written (the CTI desk stores the instructions for the telephony that accepted offers of
+  // calls become), `AfterCommit` runs once it is written (they are sent).
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    virtual void BeforeCommit(const std::vector<routing::RoutingEvent>& events,
+                              rocksdb::WriteBatch* batch) = 0;
+    virtual void AfterCommit(const absl::Status& stored) = 0;
+  };
+  void AddObserver(Observer* observer) { observers_.push_back(observer); }
+  // Records an agent's wrap-up code and notes (the CTI desk: on the call's interaction).
+  // NOT_FOUND when the agent's last contact left no history entry to record them on.
+  using WrapUpRecorder = std::function<absl::Status(
+      const std::string& agent, const std::string& code, const std::string& notes,
+      const std::string& principal)>;
+  void SetWrapUpRecorder(WrapUpRecorder recorder) { wrap_up_recorder_ = std::move(recorder); }
+  // What happens when a change made in memory cannot be written: by default the process
+  // ends (see StorageFailed in the .cc); tests replace it.
+  using StorageFailureHandler = std::function<void(const absl::Status&)>;
+  void SetStorageFailureHandler(StorageFailureHandler handler) {
+    storage_failure_ = std::move(handler);
   }
+  void StorageFailed(const absl::Status& status) const;
   absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
   // Writes the router's events with `batch` (which may already hold rows) as one event,
   // after `leading` when given, then tells the sessions and re-arms the timer. A storage
@@ -162,7 +185,9 @@ class RoutingDesk {
   std::multimap<absl::Time, Reminder> reminders_;
   asio::steady_timer timer_;
   bool stopped_ = false;
-  std::function<void(const std::vector<routing::RoutingEvent>&)> observer_;
+  std::vector<Observer*> observers_;
+  WrapUpRecorder wrap_up_recorder_;
+  StorageFailureHandler storage_failure_;
 };
 
 }  // namespace servicedesk::server

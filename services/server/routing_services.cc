@@ -136,7 +136,7 @@ grpc::ServerUnaryReactor* AgentServiceImpl::CompleteWrapUp(grpc::CallbackServerC
   return AnswerOnLoop(gate_, loop_, context, [this, request, response](const Caller& caller) {
     auto agent = ActingAgent(caller, request->agent());
     if (!agent.ok()) return agent.status();
-    return Assign(desk_->CompleteWrapUp(*agent, caller.principal), response);
+    return Assign(desk_->CompleteWrapUp(*agent, *request, caller.principal), response);
   });
 }
 

@@ -69,7 +69,7 @@ class CtiTest : public ::testing::Test {
   }
 
   void Start() {
-    auto desk = DeskServer::Start(MakeConfig());
+    auto desk = DeskServer::Start(MakeConfig(), clock_);
     ASSERT_TRUE(desk.ok()) << desk.status();
     desk_ = *std::move(desk);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(desk_->port()),
@@ -137,6 +137,22 @@ class CtiTest : public ::testing::Test {
     return status;
   }
 
+  // A-1 takes the call c1 (offered, accepted at the phone) and it ends: a-1 is in wrap-up.
+  void CallEndedByAgent1(Session* session) {
+    v1::SetStateRequest ready;
+    ready.set_state(v1::AGENT_STATE_READY);
+    v1::AgentStatus status;
+    ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+    ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+    ASSERT_TRUE(session->NextOffer().has_value());
+    v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
+    answered.set_agent("agents/a-1");
+    ASSERT_EQ(Publish(answered).status(), v1::ACK_STATUS_ACCEPTED);
+    ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED)).status(), v1::ACK_STATUS_ACCEPTED);
+    ASSERT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_WRAP_UP);
+  }
+
+  const Clock* clock_ = nullptr;  // the system clock unless a test sets one
   servicedesk::testing::TempDir dir_;
   std::unique_ptr<DeskServer> desk_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -478,6 +494,169 @@ TEST_F(CtiTest, EveryCtiTokenSpeaksForItsOwnSourceOnly) {
   CtiConnection impostor(cti_.get(), kNorth);
   impostor.Hello("pbx-1");
   EXPECT_FALSE(impostor.Next(v1::CtiServerMessage::kAck, 2s).has_value());  // closed, not served
+}
+
+}  // namespace
+}  // namespace servicedesk::server
+
+namespace servicedesk::server {
+namespace {
+
+TEST_F(CtiTest, TheCallsHistoryEntryCarriesItsFiguresAndTheAgentsWrapUpCodeAndNotes) {
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  CallEndedByAgent1(&session);
+  const std::string customer = Holders(kCaller)[0].name();
+  auto history = History(customer);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].call().calling_number(), kCaller);
+  EXPECT_EQ(history[0].call().called_number(), "+49301000100");
+  EXPECT_TRUE(history[0].call().has_answered_time());
+  EXPECT_TRUE(history[0].call().has_wait());
+  EXPECT_TRUE(history[0].wrap_up_code().empty());
+
+  // A malformed code: refused naming the field; the agent is still wrapping up, the entry unchanged.
+  v1::CompleteWrapUpRequest bad;
+  bad.set_wrap_up_code("not a code!");
+  bad.set_notes("whatever");
+  v1::AgentStatus status;
+  auto refused = agents_->CompleteWrapUp(Context(kAgent).get(), bad, &status);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), StartsWith("wrap_up_code:"));
+  v1::CompleteWrapUpRequest too_long;
+  too_long.set_notes(std::string(4001, 'x'));
+  refused = agents_->CompleteWrapUp(Context(kAgent).get(), too_long, &status);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), StartsWith("notes:"));
+  EXPECT_EQ(StatusOfAgent().state(), v1::AGENT_STATE_WRAP_UP);
+  EXPECT_TRUE(History(customer)[0].wrap_up_notes().empty());
+
+  v1::CompleteWrapUpRequest done;
+  done.set_wrap_up_code("billing.refund");
+  done.set_notes("Refund of the March invoice promised.\nCall back if not received.");
+  ASSERT_TRUE(agents_->CompleteWrapUp(Context(kAgent).get(), done, &status).ok());
+  EXPECT_NE(StatusOfAgent().state(), v1::AGENT_STATE_WRAP_UP);
+  history = History(customer);
+  ASSERT_EQ(history.size(), 1u);  // the same entry, not a second one
+  EXPECT_EQ(history[0].wrap_up_code(), "billing.refund");
+  EXPECT_EQ(history[0].wrap_up_notes(), done.notes());
+  // The next screen pop shows it at once.
+  v1::GetCustomerContextRequest pop;
+  pop.set_customer(customer);
+  v1::CustomerContext context;
+  ASSERT_TRUE(customers_->GetCustomerContext(Context(kAdmin).get(), pop, &context).ok());
+  ASSERT_GE(context.recent_interactions_size(), 1);
+  EXPECT_EQ(context.recent_interactions(0).wrap_up_code(), "billing.refund");
+}
+
+TEST_F(CtiTest, ClientsCannotWriteTheFieldsTheDeskRecordsFromCallsAndWrapUps) {
+  v1::CreateCustomerRequest create;
+  create.mutable_customer()->set_kind(v1::CUSTOMER_KIND_INDIVIDUAL);
+  create.mutable_customer()->set_display_name("Ada");
+  v1::Customer customer;
+  ASSERT_TRUE(customers_->CreateCustomer(Context(kAdmin).get(), create, &customer).ok());
+  v1::CreateInteractionRequest request;
+  request.set_parent(customer.name());
+  request.mutable_interaction()->set_channel(v1::INTERACTION_CHANNEL_CALL);
+  request.mutable_interaction()->set_wrap_up_code("x");
+  v1::Interaction created;
+  auto refused = customers_->CreateInteraction(Context(kAdmin).get(), request, &created);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), StartsWith("interaction.wrap_up_code:"));
+  request.mutable_interaction()->clear_wrap_up_code();
+  request.mutable_interaction()->mutable_call()->set_calling_number("+4915110000003");
+  refused = customers_->CreateInteraction(Context(kAdmin).get(), request, &created);
+  EXPECT_THAT(refused.error_message(), StartsWith("interaction.call:"));
+  EXPECT_TRUE(History(customer.name()).empty());
+}
+
+TEST_F(CtiTest, AnUnacknowledgedInstructionOutlivesARestartAndAnAcknowledgedOneDoesNot) {
+  std::string instruction_id;
+  {
+    Session session(agents_.get(), kAgent);
+    ASSERT_TRUE(session.NextState().has_value());
+    v1::SetStateRequest ready;
+    ready.set_state(v1::AGENT_STATE_READY);
+    v1::AgentStatus status;
+    ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+    ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+    auto offer = session.NextOffer();
+    ASSERT_TRUE(offer.has_value());
+    v1::AcceptOfferRequest accept;
+    accept.set_offer(offer->name());
+    v1::AcceptOfferResponse accepted;
+    // No CTI connection is open: the instruction waits for one.
+    ASSERT_TRUE(agents_->AcceptOffer(Context(kAgent).get(), accept, &accepted).ok());
+    auto pending = desk_->OnCtiDesk([](CtiDesk& cti) { return cti.PendingInstructions("pbx-1"); });
+    ASSERT_EQ(pending.size(), 1u);
+    instruction_id = pending[0].instruction_id();
+  }
+  Restart();
+  {
+    CtiConnection pbx(cti_.get(), kPbx);
+    pbx.Hello("pbx-1");
+    auto sent = pbx.Next(v1::CtiServerMessage::kInstruction);
+    ASSERT_TRUE(sent.has_value());
+    EXPECT_EQ(sent->instruction().instruction_id(), instruction_id);
+    EXPECT_EQ(sent->instruction().call_id(), "c1");
+    EXPECT_EQ(sent->instruction().connect().agent(), "agents/a-1");
+    v1::CtiClientMessage done;
+    done.mutable_instruction_ack()->set_instruction_id(instruction_id);
+    pbx.Send(done);
+    // Acknowledged once it is applied on the loop: a later event's ack comes after it.
+    pbx.SendEvent(Event(v1::CALL_EVENT_TYPE_HELD));
+    ASSERT_TRUE(pbx.Next(v1::CtiServerMessage::kAck).has_value());
+  }
+  Restart();
+  CtiConnection pbx(cti_.get(), kPbx);
+  pbx.Hello("pbx-1");
+  EXPECT_FALSE(pbx.Next(v1::CtiServerMessage::kInstruction, 300ms).has_value());
+  EXPECT_TRUE(desk_->OnCtiDesk([](CtiDesk& cti) { return cti.PendingInstructions("pbx-1"); }).empty());
+}
+
+TEST_F(CtiTest, EventIdsAreForgottenAfterTheHorizonAndNotBefore) {
+  ManualClock clock(absl::Now());
+  clock_ = &clock;
+  Restart();
+  const v1::CallEvent first = Event(v1::CALL_EVENT_TYPE_OFFERED, "c1");
+  ASSERT_EQ(Publish(first).status(), v1::ACK_STATUS_ACCEPTED);
+  clock.Advance(absl::Hours(100));
+  v1::CallEvent second = Event(v1::CALL_EVENT_TYPE_OFFERED, "c2");
+  second.mutable_source_time()->set_seconds(absl::ToUnixSeconds(clock.Now()));
+  ASSERT_EQ(Publish(second).status(), v1::ACK_STATUS_ACCEPTED);
+  clock.Advance(absl::Hours(69));  // the first is 169 h old, the second 69 h (horizon 168 h)
+  auto expired = desk_->OnCtiDesk([](CtiDesk& cti) { return cti.ExpireEventIds(); });
+  ASSERT_TRUE(expired.ok()) << expired.status();
+  EXPECT_EQ(*expired, 1);
+  EXPECT_EQ(Publish(second).status(), v1::ACK_STATUS_DUPLICATE);
+  EXPECT_EQ(*desk_->OnCtiDesk([](CtiDesk& cti) { return cti.ExpireEventIds(); }), 0);
+  clock_ = nullptr;
+}
+
+TEST_F(CtiTest, AFailedWriteIsNeverAcknowledgedAndTheRestartKeepsNothingOfIt) {
+  std::vector<absl::Status> failures;
+  desk_->OnDesks([&](RoutingDesk& routing, CtiDesk&, storage::EventWriter& writer) {
+    // In production the process ends here; the test keeps it to look.
+    routing.SetStorageFailureHandler([&](const absl::Status& status) { failures.push_back(status); });
+    writer.InjectFailureForTesting(absl::UnavailableError("disk full"));
+    return 0;
+  });
+  const v1::CallEvent offered = Event(v1::CALL_EVENT_TYPE_OFFERED);
+  v1::EventAck ack;
+  auto published = cti_->PublishEvent(Context(kPbx).get(), offered, &ack);
+  EXPECT_FALSE(published.ok());  // not acknowledged at all: the telephony sends it again
+  EXPECT_FALSE(desk_->OnDesks([&](RoutingDesk&, CtiDesk&, storage::EventWriter&) {
+    return failures.empty();
+  }));
+  desk_->OnDesks([&](RoutingDesk&, CtiDesk&, storage::EventWriter& writer) {
+    writer.InjectFailureForTesting(absl::OkStatus());
+    return 0;
+  });
+  Restart();  // what a real failure does: the desk comes back from what is durable
+  EXPECT_TRUE(Waiting().empty());
+  EXPECT_TRUE(Holders(kCaller).empty());
+  EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_ACCEPTED);  // new to the desk
+  EXPECT_EQ(Waiting().size(), 1u);
 }
 
 }  // namespace

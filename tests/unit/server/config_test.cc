@@ -48,6 +48,7 @@ TEST(ConfigTest, TheDocumentedSampleLoadsAndMatchesTheDefaults) {
   EXPECT_EQ(loaded.cti.idle_timeout_seconds, defaults.cti.idle_timeout_seconds);
   EXPECT_EQ(loaded.cti.callback_window_hours, defaults.cti.callback_window_hours);
   EXPECT_EQ(loaded.cti.callback_min_wait_seconds, defaults.cti.callback_min_wait_seconds);
+  EXPECT_EQ(loaded.cti.dedup_horizon_hours, defaults.cti.dedup_horizon_hours);
   EXPECT_EQ(loaded.cti.called_numbers, defaults.cti.called_numbers);
   EXPECT_TRUE(loaded.cti.called_numbers.empty());
 }
@@ -389,6 +390,13 @@ TEST(ConfigTest, CtiValidationNamesTheOption) {
   config.cti.callback_min_wait_seconds = 3601;
   EXPECT_TRUE(absl::StartsWith(message(), "cti.callback_min_wait_seconds:")) << message();
   config.cti.callback_min_wait_seconds = 3600;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+
+  config.cti.dedup_horizon_hours = 0;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.dedup_horizon_hours:")) << message();
+  config.cti.dedup_horizon_hours = 8761;
+  EXPECT_TRUE(absl::StartsWith(message(), "cti.dedup_horizon_hours:")) << message();
+  config.cti.dedup_horizon_hours = 1;
   EXPECT_TRUE(ValidateConfig(config).ok());
 
   config.cti.default_queue = "general";
