@@ -18,9 +18,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
+#include "servicedesk/v1/supervisor.grpc.pb.h"
 
 namespace {
 
@@ -81,6 +83,10 @@ void PrintInteraction(const v1::Interaction& i) {
   std::cout << "  " << TimeUtil::ToString(i.start_time()).substr(0, 16) << "  "
             << Trim(v1::InteractionChannel_Name(i.channel()), "INTERACTION_CHANNEL_") << "  "
             << (i.agent().empty() ? "-" : i.agent()) << "  " << i.outcome() << "  " << i.text() << "\n";
+  if (!i.wrap_up_code().empty() || !i.wrap_up_notes().empty()) {
+    std::cout << "      wrap-up " << (i.wrap_up_code().empty() ? "-" : i.wrap_up_code()) << ": "
+              << i.wrap_up_notes() << "\n";
+  }
 }
 
 // ---- the agent's session ----
@@ -133,7 +139,8 @@ void PrintEvent(const v1::AgentEvent& event, bool json, std::string* last_offer)
 
 constexpr const char* kAgentHelp =
     "commands: ready | not-ready <reason code> | accept [offer] | reject [offer] |\n"
-    "          end [contact] | wrap-up | transfer queue <queue> | transfer agent <agent> |\n"
+    "          end [contact] | wrap-up [code [notes...]] | transfer queue <queue> |\n"
+    "          transfer agent <agent> |\n"
     "          status | reasons | trace [offer] | logout | quit\n";
 
 // One command line. Returns false to stop.
@@ -181,7 +188,15 @@ bool RunAgentCommand(const std::string& line, const Options& options, v1::AgentS
     request.set_contact(arg1.empty() ? *last_contact : name(arg1, "contacts"));
     status = agents->EndContact(NewContext(options).get(), request, &state);
   } else if (command == "wrap-up") {
-    status = agents->CompleteWrapUp(NewContext(options).get(), v1::CompleteWrapUpRequest(), &state);
+    // wrap-up billing.refund Refund promised, call back Friday
+    v1::CompleteWrapUpRequest request;
+    request.set_wrap_up_code(arg1);
+    std::string notes = arg2;
+    std::string rest;
+    std::getline(words, rest);
+    if (!rest.empty()) notes += rest;
+    request.set_notes(notes);
+    status = agents->CompleteWrapUp(NewContext(options).get(), request, &state);
   } else if (command == "transfer" && (arg1 == "queue" || arg1 == "agent")) {
     v1::TransferRequest request;
     request.set_contact(*last_contact);
@@ -320,6 +335,12 @@ int main(int argc, char** argv) {
   enqueue->add_option("--customer", customer_name, "customers/{id} of the caller");
   auto* waiting = contact->add_subcommand("waiting", "a queue's waiting contacts, best first");
   waiting->add_option("queue", queue_name, "queue id")->required();
+  auto* queue_cmd = app.add_subcommand("queue", "queue figures (supervisor, admin)");
+  queue_cmd->require_subcommand(1);
+  std::string stats_queue;
+  auto* stats = queue_cmd->add_subcommand(
+      "stats", "offered, answered, abandoned and the service levels, this interval and today");
+  stats->add_option("queue", stats_queue, "queue id; every queue when left out");
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
@@ -338,6 +359,39 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*agent) return RunAgentSession(options, channel);
+  if (*stats) {
+    auto supervisor = v1::SupervisorService::NewStub(channel);
+    v1::GetQueueStatisticsRequest request;
+    if (!stats_queue.empty()) {
+      request.set_queue(absl::StartsWith(stats_queue, "queues/") ? stats_queue
+                                                                 : absl::StrCat("queues/", stats_queue));
+    }
+    v1::GetQueueStatisticsResponse response;
+    auto status = supervisor->GetQueueStatistics(NewContext(options).get(), request, &response);
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(response);
+      return 0;
+    }
+    for (const auto& q : response.queues()) {
+      std::cout << q.queue() << "\n";
+      for (const auto& [label, period] :
+           {std::pair{"this interval", &q.current_interval()}, std::pair{"today", &q.today()}}) {
+        std::cout << "  " << label << " (from " << TimeUtil::ToString(period->start_time()).substr(11, 5)
+                  << ", T = " << period->threshold().seconds() << " s): offered " << period->offered()
+                  << ", answered " << period->answered() << " (" << period->answered_within_threshold()
+                  << " within T), abandoned " << period->abandoned() << " ("
+                  << period->abandoned_short() << " short), handled " << period->handled() << "\n";
+        for (const auto& f : period->figures()) {
+          std::cout << "    " << absl::StrFormat("%-34s %10s   %s", f.name(),
+                                                 f.defined() ? absl::StrFormat("%.3f", f.value()) : "-",
+                                                 f.formula())
+                    << "\n";
+        }
+      }
+    }
+    return 0;
+  }
   if (*contact) {
     auto contacts = v1::ContactService::NewStub(channel);
     const std::string queue =

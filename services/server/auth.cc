@@ -84,6 +84,7 @@ const AccessPolicy& AccessPolicy::Default() {
     p->rules_[contacts + "ListWaitingContacts"] = {Role::kSupervisor, Role::kAdmin};
     p->rules_["/servicedesk.v1.CtiService/PublishEvent"] = {Role::kCti, Role::kAdmin};
     p->rules_["/servicedesk.v1.CtiService/StreamEvents"] = {Role::kCti, Role::kAdmin};
+    p->rules_["/servicedesk.v1.SupervisorService/GetQueueStatistics"] = {Role::kSupervisor, Role::kAdmin};
     const std::string admin = "/servicedesk.v1.RoutingAdminService/";
     for (const char* kind : {"Skill", "ReasonCode", "Queue", "Agent"}) {
       p->rules_[admin + "Create" + kind] = {Role::kAdmin};

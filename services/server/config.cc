@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "services/customers/phone_normalizer.h"
 
 namespace servicedesk::server {
@@ -371,14 +372,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "demo"});
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "demo"});
       !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -409,6 +410,19 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
   }
   if (const auto* t = section("cti")) {
     if (auto s = ReadCti(*t, &config->cti); !s.ok()) return s;
+  }
+  if (const auto* t = section("supervisor")) {
+    if (auto s = CheckKeys(*t, "supervisor", {"interval_minutes", "time_zone", "short_abandon_seconds"});
+        !s.ok()) {
+      return s;
+    }
+    auto& supervisor = config->supervisor;
+    if (auto s = Read(*t, "supervisor", "interval_minutes", &supervisor.interval_minutes); !s.ok()) return s;
+    if (auto s = Read(*t, "supervisor", "time_zone", &supervisor.time_zone); !s.ok()) return s;
+    if (auto s = Read(*t, "supervisor", "short_abandon_seconds", &supervisor.short_abandon_seconds);
+        !s.ok()) {
+      return s;
+    }
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -489,6 +503,18 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (cti.dedup_horizon_hours < 1 || cti.dedup_horizon_hours > 8760) {
     return absl::InvalidArgumentError("cti.dedup_horizon_hours: must be 1 to 8760");
+  }
+  const SupervisorConfig& supervisor = config.supervisor;
+  if (supervisor.interval_minutes < 5 || 60 % supervisor.interval_minutes != 0) {
+    return absl::InvalidArgumentError("supervisor.interval_minutes: must be 5, 10, 15, 20, 30 or 60");
+  }
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(supervisor.time_zone, &zone)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "supervisor.time_zone: '", supervisor.time_zone, "' is not a known time zone (e.g. \"Europe/Berlin\")"));
+  }
+  if (supervisor.short_abandon_seconds < 0 || supervisor.short_abandon_seconds > 600) {
+    return absl::InvalidArgumentError("supervisor.short_abandon_seconds: must be 0 to 600");
   }
   // A queue's resource name: "queues/" and an id.
   const auto is_queue_name = [](const std::string& name) {

@@ -43,6 +43,17 @@ struct CtiConfig {
   int dedup_horizon_hours = 168;
 };
 
+struct SupervisorConfig {
+  // Queue figures are kept per interval of this many minutes, aligned to midnight: 5, 10,
+  // 15, 20, 30 or 60.
+  int interval_minutes = 15;
+  // Where "today" and the intervals begin: an IANA time zone ("Europe/Berlin").
+  std::string time_zone = "UTC";
+  // A caller who hangs up within this many seconds is a short abandon (service level 5 and
+  // the abandon rate without them). 0 to 600.
+  int short_abandon_seconds = 5;
+};
+
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:50051";  // loopback unless told otherwise
@@ -67,6 +78,7 @@ struct Config {
   int offer_reminder_seconds = 5;
   RoutingDefinitions routing;
   CtiConfig cti;
+  SupervisorConfig supervisor;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;

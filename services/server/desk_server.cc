@@ -51,11 +51,13 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                         desk->customer_store_.get(),
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
+  desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->routing_.get());
   {
     std::promise<absl::Status> started;
     desk->loop_->Post([&] {
       absl::Status status = desk->routing_->Start();
       if (status.ok()) status = desk->cti_->Start();  // its calls' contacts are routing's
+      if (status.ok()) desk->supervisor_->Start();
       started.set_value(status);
     });
     if (auto s = started.get_future().get(); !s.ok()) return s;
@@ -74,6 +76,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       desk->gate_.get(), desk->loop_.get(), desk->routing_.get());
   desk->cti_service_ = std::make_unique<CtiServiceImpl>(desk->gate_.get(), desk->loop_.get(),
                                                         desk->cti_.get());
+  desk->supervisor_service_ = std::make_unique<SupervisorServiceImpl>(
+      desk->gate_.get(), desk->loop_.get(), desk->supervisor_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -85,6 +89,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->contact_service_.get());
   builder.RegisterService(desk->routing_admin_service_.get());
   builder.RegisterService(desk->cti_service_.get());
+  builder.RegisterService(desk->supervisor_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);

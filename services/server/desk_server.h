@@ -27,6 +27,8 @@
 #include "services/server/diagnostics_service.h"
 #include "services/server/routing_desk.h"
 #include "services/server/routing_services.h"
+#include "services/server/supervisor_desk.h"
+#include "services/server/supervisor_service.h"
 #include "storage/customer_store.h"
 #include "storage/database.h"
 #include "storage/event_writer.h"
@@ -85,6 +87,8 @@ class DeskServer {
   std::unique_ptr<RoutingAdminServiceImpl> routing_admin_service_;
   std::unique_ptr<CtiDesk> cti_;
   std::unique_ptr<CtiServiceImpl> cti_service_;
+  std::unique_ptr<SupervisorDesk> supervisor_;
+  std::unique_ptr<SupervisorServiceImpl> supervisor_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

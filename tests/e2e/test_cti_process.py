@@ -19,6 +19,7 @@ S = desk_process.stubs()
 cti = S.cti_pb2
 rt = S.routing_pb2
 pb = S.customer_pb2
+sv = S.supervisor_pb2
 
 CONFIG = """
 [auth]
@@ -69,6 +70,16 @@ class CtiProcessTest(unittest.TestCase):
                 ended = event(f"e-{i}-2", f"call-{i}", cti.CALL_EVENT_TYPE_ENDED, number)
                 self.assertEqual(pbx.PublishEvent(ended).status, cti.ACK_STATUS_ACCEPTED)
                 sent.append(ended)
+        # The supervisors' counters were fed by the same events: 20 calls and 10 callbacks
+        # offered, 10 abandoned (at once: short abandons, within T).
+        stats = process.supervisor(ADMIN).GetQueueStatistics(
+            sv.GetQueueStatisticsRequest(queue="queues/billing")).queues[0].today
+        self.assertEqual((stats.offered, stats.offered_callbacks, stats.abandoned, stats.answered),
+                         (30, 10, 10, 0))
+        figures = {f.name: f for f in stats.figures}
+        self.assertAlmostEqual(figures["abandon_rate"].value, 10 / 30)
+        self.assertFalse(figures["service_level_1"].defined)  # nothing answered yet
+        self.assertEqual(figures["service_level_2"].formula, "answered<=T / (answered + abandoned)")
         process.kill()  # SIGKILL right after the last acknowledgement
 
         process.start()

@@ -14,6 +14,7 @@
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/cti.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
+#include "servicedesk/v1/supervisor.grpc.pb.h"
 #include "tests/support/agent_session.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
@@ -657,6 +658,93 @@ TEST_F(CtiTest, AFailedWriteIsNeverAcknowledgedAndTheRestartKeepsNothingOfIt) {
   EXPECT_TRUE(Holders(kCaller).empty());
   EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_ACCEPTED);  // new to the desk
   EXPECT_EQ(Waiting().size(), 1u);
+}
+
+
+const v1::Figure& FigureNamed(const v1::PeriodStatistics& period, const std::string& name) {
+  for (const auto& figure : period.figures()) {
+    if (figure.name() == name) return figure;
+  }
+  static const v1::Figure kMissing;
+  ADD_FAILURE() << "no figure " << name;
+  return kMissing;
+}
+
+TEST_F(CtiTest, CallsThroughTheTelephonyFeedTheQueueCountersWithTheirTimes) {
+  // Manual time, well inside one 15-minute interval.
+  const absl::Time start = absl::FromUnixSeconds(
+      (absl::ToUnixSeconds(absl::Now()) / 900 + 2) * 900 + 60);
+  ManualClock clock(start);
+  clock_ = &clock;
+  Restart();
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  // Three callers wait with nobody ready.
+  for (const char* call : {"c1", "c2", "c3"}) {
+    ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED, call)).status(), v1::ACK_STATUS_ACCEPTED);
+  }
+  clock.Advance(absl::Seconds(3));
+  ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED, "c3")).status(), v1::ACK_STATUS_ACCEPTED);  // short abandon
+  clock.Advance(absl::Seconds(7));
+  v1::SetStateRequest ready;
+  ready.set_state(v1::AGENT_STATE_READY);
+  v1::AgentStatus status;
+  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  ASSERT_TRUE(session.NextOffer().has_value());
+  v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED, "c1");
+  answered.set_agent("agents/a-1");
+  ASSERT_EQ(Publish(answered).status(), v1::ACK_STATUS_ACCEPTED);  // waited 10 s
+  clock.Advance(absl::Seconds(30));
+  ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED, "c2")).status(), v1::ACK_STATUS_ACCEPTED);  // after 40 s
+  clock.Advance(absl::Seconds(30));
+  ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED, "c1")).status(), v1::ACK_STATUS_ACCEPTED);  // talked 60 s
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(agents_->CompleteWrapUp(Context(kAgent).get(), v1::CompleteWrapUpRequest(), &status).ok());
+
+  auto supervisor = v1::SupervisorService::NewStub(channel_);
+  v1::GetQueueStatisticsRequest request;
+  request.set_queue("queues/billing");
+  v1::GetQueueStatisticsResponse response;
+  ASSERT_TRUE(supervisor->GetQueueStatistics(Context(kAdmin).get(), request, &response).ok());
+  ASSERT_EQ(response.queues_size(), 1);
+  for (const v1::PeriodStatistics& period :
+       {response.queues(0).current_interval(), response.queues(0).today()}) {
+    // The same number hung up twice: one callback task (at most one per caller in the
+    // window), which waits in the queue too.
+    EXPECT_EQ(period.offered(), 4);
+    EXPECT_EQ(period.offered_callbacks(), 1);
+    EXPECT_EQ(period.answered(), 1);
+    EXPECT_EQ(period.answered_within_threshold(), 1);
+    EXPECT_EQ(period.abandoned(), 2);
+    EXPECT_EQ(period.abandoned_within_threshold(), 1);
+    EXPECT_EQ(period.abandoned_short(), 1);
+    EXPECT_EQ(period.handled(), 1);
+    EXPECT_EQ(period.threshold().seconds(), 20);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "service_level_1").value(), 1.0);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "service_level_2").value(), 1.0 / 3);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "service_level_3").value(), 2.0 / 3);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "service_level_4").value(), 0.5);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "service_level_5").value(), 0.5);
+    EXPECT_EQ(FigureNamed(period, "service_level_2").formula(), "answered<=T / (answered + abandoned)");
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "asa").value(), 10);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "aht").value(), 70);  // 60 s talk + 10 s wrap-up
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "abandon_rate").value(), 2.0 / 4);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "abandon_rate_excluding_callbacks").value(), 2.0 / 3);
+    EXPECT_DOUBLE_EQ(FigureNamed(period, "average_abandon_time").value(), 21.5);
+  }
+
+  // Bad input and the wrong role.
+  request.set_queue("queues/nowhere");
+  auto unknown = supervisor->GetQueueStatistics(Context(kAdmin).get(), request, &response);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  request.set_queue("billing");
+  auto malformed = supervisor->GetQueueStatistics(Context(kAdmin).get(), request, &response);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(malformed.error_message(), StartsWith("queue:"));
+  request.clear_queue();
+  auto refused = supervisor->GetQueueStatistics(Context(kAgent).get(), request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  clock_ = nullptr;
 }
 
 }  // namespace
