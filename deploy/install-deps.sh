@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ccache
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libasio-dev libabsl-dev
+  librocksdb-dev libasio-dev libabsl-dev tzdata
   libtomlplusplus-dev libcli11-dev libspdlog-dev libphonenumber-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf

@@ -504,3 +504,35 @@ TEST(ConfigTest, ValidationNamesTheOption) {
 
 }  // namespace
 }  // namespace servicedesk::server
+
+namespace servicedesk::server {
+namespace {
+
+TEST(ConfigTest, ReadsTheSupervisorSectionAndValidatesIt) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(LoadText("[supervisor]\ninterval_minutes = 30\ntime_zone = \"Europe/Berlin\"\n"
+                       "short_abandon_seconds = 8\n",
+                       &config)
+                  .ok());
+  EXPECT_EQ(config.supervisor.interval_minutes, 30);
+  EXPECT_EQ(config.supervisor.time_zone, "Europe/Berlin");
+  EXPECT_EQ(config.supervisor.short_abandon_seconds, 8);
+  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  EXPECT_TRUE(absl::StartsWith(LoadText("[supervisor]\nwindow = 3\n", &config).message(),
+                               "supervisor.window"));
+  const auto message = [&] { return std::string(ValidateConfig(config).message()); };
+  config.supervisor.interval_minutes = 7;  // does not divide the hour
+  EXPECT_TRUE(absl::StartsWith(message(), "supervisor.interval_minutes:")) << message();
+  config.supervisor.interval_minutes = 15;
+  config.supervisor.time_zone = "Mars/Olympus";
+  EXPECT_TRUE(absl::StartsWith(message(), "supervisor.time_zone:")) << message();
+  config.supervisor.time_zone = "UTC";
+  config.supervisor.short_abandon_seconds = 601;
+  EXPECT_TRUE(absl::StartsWith(message(), "supervisor.short_abandon_seconds:")) << message();
+  config.supervisor.short_abandon_seconds = 0;
+  EXPECT_TRUE(ValidateConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace servicedesk::server
