@@ -89,7 +89,15 @@ CtiDesk::CtiDesk(const Config& config, const Clock* clock, DeskLoop* loop, stora
       writer_(writer),
       store_(db),
       db_(db),
-      sync_thread_(std::make_unique<DeskLoop>()),
+      commit_([db] { return storage::FromRocks(db->db()->SyncWAL(), "syncing the WAL"); },
+              [this](const absl::Status& failed) {
+                // After a failed fsync the kernel may have dropped the dirty pages: what the
+                // WAL holds is unknown, so nothing is acknowledged and the restart finds out.
+                loop_->Post([this, failed] {
+                  LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(failed.message())}});
+                  routing_->StorageFailed(failed);
+                });
+              }),
       tracker_(clock, TrackerOptionsFrom(config.cti, *phones)),
       timer_(loop->context()),
       expiry_timer_(loop->context()) {}
@@ -125,11 +133,8 @@ absl::Status CtiDesk::Start() {
 void CtiDesk::Stop() {
   // Nothing applied is left unacknowledged: the sync in flight finishes (its group is
   // answered when the loop drains), then what is left is synced here.
-  sync_thread_->Stop();
-  const absl::Status synced = writer_->SyncDeferred();
-  auto waiting = std::move(awaiting_sync_);
-  awaiting_sync_.clear();
-  for (auto& fn : waiting) fn(synced);
+  commit_.Stop();
+  (void)writer_->SyncDeferred();  // housekeeping written without an fsync of its own
   stopped_ = true;
   timer_.cancel();
   expiry_timer_.cancel();
@@ -140,15 +145,11 @@ void CtiDesk::Stop() {
 }
 
 void CtiDesk::WhenAcknowledged(std::function<void()> fn) {
-  if (awaiting_sync_.empty() && !sync_running_ && !writer_->has_unsynced()) {
+  if (!config_.sync_writes) {
     fn();
     return;
   }
-  awaiting_sync_.push_back([fn = std::move(fn)](const absl::Status&) { fn(); });
-  if (!flush_posted_ && !sync_running_) {
-    flush_posted_ = true;
-    loop_->Post([this] { Flush(); });
-  }
+  commit_.After(writer_->last_seq(), [fn = std::move(fn)](const absl::Status&) { fn(); });
 }
 
 absl::Status CtiDesk::OpenSource(const std::string& source, uint64_t stream_id,
@@ -328,56 +329,17 @@ void CtiDesk::Submit(const v1::CallEvent& event, const std::string& principal, b
   writer_->set_defer_sync(true);
   absl::StatusOr<v1::EventAck> ack = Handle(event, principal, source_bound);
   writer_->set_defer_sync(false);
-  // Even a duplicate or a refusal waits while anything is unsynced: its answer may rest on
-  // an event applied moments ago that is not on disk yet.
-  if (!writer_->has_unsynced() && awaiting_sync_.empty() && !sync_running_) {
-    ++acks_sent_;
+  if (!config_.sync_writes) {  // nothing is ever waited for
+    acks_sent_.fetch_add(1, std::memory_order_relaxed);
     done(std::move(ack));
     return;
   }
-  awaiting_sync_.push_back([this, done = std::move(done), ack = std::move(ack)](
-                               const absl::Status& synced) mutable {
-    ++acks_sent_;
+  // Even a duplicate or a refusal waits for what was written before it: its answer may rest
+  // on an event applied moments ago that is not on disk yet.
+  commit_.After(writer_->last_seq(), [this, done = std::move(done), ack = std::move(ack)](
+                                         const absl::Status& synced) mutable {
+    acks_sent_.fetch_add(1, std::memory_order_relaxed);
     done(synced.ok() ? std::move(ack) : absl::StatusOr<v1::EventAck>(synced));
-  });
-  if (!flush_posted_) {
-    flush_posted_ = true;
-    loop_->Post([this] { Flush(); });
-  }
-}
-
-void CtiDesk::Flush() {
-  flush_posted_ = false;
-  if (sync_running_ || awaiting_sync_.empty()) return;  // the running sync flushes again
-  auto group = std::move(awaiting_sync_);
-  awaiting_sync_.clear();
-  if (stopped_ || !writer_->has_unsynced()) {
-    // After Stop the sync thread is gone: whatever is still unsynced is synced here.
-    const absl::Status synced = writer_->SyncDeferred();
-    for (auto& fn : group) fn(synced);
-    return;
-  }
-  const uint64_t through = writer_->last_seq();
-  sync_running_ = true;
-  ++syncs_;
-  sync_thread_->Post([this, group = std::move(group), through]() mutable {
-    const absl::Status synced = storage::FromRocks(db_->db()->SyncWAL(), "syncing the WAL");
-    loop_->Post([this, group = std::move(group), through, synced]() mutable {
-      sync_running_ = false;
-      if (synced.ok()) {
-        writer_->MarkSyncedThrough(through);
-      } else {
-        // After a failed fsync the kernel may have dropped the dirty pages: what the WAL
-        // holds is unknown, so nothing is acknowledged and the restart finds out.
-        LogEvent(spdlog::level::err, "cti.sync_failed", {{"error", std::string(synced.message())}});
-        routing_->StorageFailed(synced);
-      }
-      for (auto& fn : group) fn(synced);
-      if (!awaiting_sync_.empty() && !flush_posted_) {
-        flush_posted_ = true;
-        loop_->Post([this] { Flush(); });
-      }
-    });
   });
 }
 

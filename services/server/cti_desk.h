@@ -12,6 +12,7 @@
 // the call's interaction) are idempotent by the call's id and happen first, so a crash
 // between them and the batch is repaired by the CTI system's retry.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,7 @@
 #include "services/customers/phone_normalizer.h"
 #include "services/cti/call_tracker.h"
 #include "services/server/config.h"
+#include "services/server/group_commit.h"
 #include "services/server/routing_desk.h"
 #include "servicedesk/v1/cti.pb.h"
 #include "storage/customer_store.h"
@@ -57,8 +59,10 @@ class CtiDesk : public RoutingDesk::Observer {
                                       bool source_bound);
 
   // Group commit: applies the event now and calls `done` with its acknowledgement once it
-  // is durable. Events applied while an fsync is pending share the next one: the fsync is
-  // posted behind the events already waiting on the loop, so a burst costs one fsync.
+  // is durable. When no fsync is running one starts at once for this event; events applied
+  // while it runs share the next one, so a burst costs an fsync per group, not per event.
+  // `done` (and the functions given to WhenAcknowledged) run on the fsync's thread once it
+  // succeeded, or on the loop: they must be thread-safe (an outbox, a reactor's Finish).
   using AckCallback = std::function<void(absl::StatusOr<v1::EventAck>)>;
   void Submit(const v1::CallEvent& event, const std::string& principal, bool source_bound,
               AckCallback done);
@@ -93,8 +97,8 @@ class CtiDesk : public RoutingDesk::Observer {
   // Instructions given and not yet acknowledged, for `source`, in order.
   std::vector<v1::RoutingInstruction> PendingInstructions(const std::string& source) const;
   // Acknowledgements sent so far and the fsyncs they needed (the benchmark's events per sync).
-  uint64_t acks_sent() const { return acks_sent_; }
-  uint64_t syncs() const { return syncs_; }
+  uint64_t acks_sent() const { return acks_sent_.load(std::memory_order_relaxed); }
+  uint64_t syncs() const { return commit_.syncs(); }
 
  private:
   struct Link {
@@ -116,7 +120,6 @@ class CtiDesk : public RoutingDesk::Observer {
   void ArmTimer();
   void OnTimer();
   void ArmExpiry(absl::Duration after);
-  void Flush();
   // Gives the instruction its id, stores it in `batch` and stages it for sending.
   void Instruct(const std::string& source, v1::RoutingInstruction instruction,
                 rocksdb::WriteBatch* batch);
@@ -132,15 +135,9 @@ class CtiDesk : public RoutingDesk::Observer {
   RoutingDesk* routing_;
   storage::EventWriter* writer_;
   storage::CtiStore store_;
-  // What waits for the next fsync, in the order it happened: acknowledgements, and replies
-  // queued behind them (a stream's answers keep the order of its messages).
-  std::vector<std::function<void(const absl::Status& synced)>> awaiting_sync_;
-  bool flush_posted_ = false;
-  // The fsync runs on a thread of its own, so that the loop applies the next events
-  // meanwhile; they form the next group.
   storage::Database* db_;
-  std::unique_ptr<DeskLoop> sync_thread_;
-  bool sync_running_ = false;
+  // Acknowledgements wait here for the fsync of their group (and replies behind them).
+  GroupCommit commit_;
   struct Connection {
     uint64_t stream_id;
     std::shared_ptr<CtiSink> sink;
@@ -163,8 +160,7 @@ class CtiDesk : public RoutingDesk::Observer {
   };
   absl::flat_hash_map<std::string, WrapUpTarget> wrap_up_targets_;
   bool applying_ = false;  // routing changes caused by telephony need no instruction back
-  uint64_t acks_sent_ = 0;
-  uint64_t syncs_ = 0;
+  std::atomic<uint64_t> acks_sent_{0};  // also counted on the sync thread
   cti::CallTracker tracker_;
   absl::flat_hash_map<std::string, Link> links_;  // by source 0x1f call id
   asio::steady_timer timer_;
