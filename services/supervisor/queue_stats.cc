@@ -247,34 +247,26 @@ QueueFigures QueueStats::MakeFigures(const std::string& queue, const Period& per
   return figures;
 }
 
-QueueFigures QueueStats::CurrentInterval(const std::string& queue, absl::Time now) const {
-  Period period = IntervalContaining(now);
+QueueFigures QueueStats::OpenPeriodFigures(const std::string& queue, Period period,
+                                           std::optional<Period> QueueState::*open) const {
   absl::Duration threshold = options_.default_threshold;
   absl::Duration short_abandon = options_.default_short_abandon;
   if (auto it = queues_.find(queue); it != queues_.end()) {
     const QueueState& state = it->second;
     threshold = state.threshold;
     short_abandon = state.short_abandon;
-    if (state.interval.has_value() && state.interval->start == period.start) {
-      period.counters = state.interval->counters;
-    }
+    const std::optional<Period>& current = state.*open;
+    if (current.has_value() && current->start == period.start) period.counters = current->counters;
   }
   return MakeFigures(queue, period, threshold, short_abandon);
 }
 
+QueueFigures QueueStats::CurrentInterval(const std::string& queue, absl::Time now) const {
+  return OpenPeriodFigures(queue, IntervalContaining(now), &QueueState::interval);
+}
+
 QueueFigures QueueStats::Today(const std::string& queue, absl::Time now) const {
-  Period period = DayContaining(now);
-  absl::Duration threshold = options_.default_threshold;
-  absl::Duration short_abandon = options_.default_short_abandon;
-  if (auto it = queues_.find(queue); it != queues_.end()) {
-    const QueueState& state = it->second;
-    threshold = state.threshold;
-    short_abandon = state.short_abandon;
-    if (state.day.has_value() && state.day->start == period.start) {
-      period.counters = state.day->counters;
-    }
-  }
-  return MakeFigures(queue, period, threshold, short_abandon);
+  return OpenPeriodFigures(queue, DayContaining(now), &QueueState::day);
 }
 
 std::vector<QueueFigures> QueueStats::TakeClosedIntervals(absl::Time now) {

@@ -198,6 +198,10 @@ class QueueStats {
   absl::Time DayStart(absl::CivilDay day) const;
   Period DayContaining(absl::Time t) const;
   Period IntervalContaining(absl::Time t) const;
+  // The figures of `period` from the queue's open period `open` (interval or day) when it is
+  // that period, else zero counters.
+  QueueFigures OpenPeriodFigures(const std::string& queue, Period period,
+                                 std::optional<Period> QueueState::*open) const;
   QueueFigures MakeFigures(const std::string& queue, const Period& period, absl::Duration threshold,
                            absl::Duration short_abandon) const;
 

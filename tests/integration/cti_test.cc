@@ -130,6 +130,14 @@ class CtiTest : public ::testing::Test {
     return {response.interactions().begin(), response.interactions().end()};
   }
 
+  // The agent of `token` becomes READY.
+  void Ready(const char* token) {
+    v1::SetStateRequest ready;
+    ready.set_state(v1::AGENT_STATE_READY);
+    v1::AgentStatus status;
+    ASSERT_TRUE(agents_->SetState(Context(token).get(), ready, &status).ok());
+  }
+
   v1::AgentStatus StatusOfAgent() {
     v1::GetAgentStatusRequest request;
     request.set_agent("agents/a-1");
@@ -140,10 +148,7 @@ class CtiTest : public ::testing::Test {
 
   // A-1 takes the call c1 (offered, accepted at the phone) and it ends: a-1 is in wrap-up.
   void CallEndedByAgent1(Session* session) {
-    v1::SetStateRequest ready;
-    ready.set_state(v1::AGENT_STATE_READY);
-    v1::AgentStatus status;
-    ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+    ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
     ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
     ASSERT_TRUE(session->NextOffer().has_value());
     v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
@@ -167,10 +172,7 @@ class CtiTest : public ::testing::Test {
 TEST_F(CtiTest, ACallIsRoutedAnsweredEndedAndWrittenIntoTheCallersHistory) {
   Session session(agents_.get(), kAgent);
   ASSERT_TRUE(session.NextState().has_value());
-  v1::SetStateRequest ready;
-  ready.set_state(v1::AGENT_STATE_READY);
-  v1::AgentStatus status;
-  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
 
   // An unknown caller: a file is opened for them, in state "potential".
   EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
@@ -268,10 +270,7 @@ TEST_F(CtiTest, ACallerWhoHangsUpWhileWaitingIsAbandonedAndGetsOneCallback) {
 TEST_F(CtiTest, ALiveCallSurvivesARestartAndIsRecordedOnce) {
   Session session(agents_.get(), kAgent);
   ASSERT_TRUE(session.NextState().has_value());
-  v1::SetStateRequest ready;
-  ready.set_state(v1::AGENT_STATE_READY);
-  v1::AgentStatus status;
-  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
   const v1::CallEvent offered = Event(v1::CALL_EVENT_TYPE_OFFERED);
   EXPECT_EQ(Publish(offered).status(), v1::ACK_STATUS_ACCEPTED);
   ASSERT_TRUE(session.NextOffer().has_value());
@@ -378,10 +377,7 @@ TEST_F(CtiTest, AStreamAcknowledgesEachEventRejectsGarbageAndStaysUsable) {
 TEST_F(CtiTest, AnAcceptedOfferBecomesAConnectInstructionSentAgainUntilAcknowledged) {
   Session session(agents_.get(), kAgent);
   ASSERT_TRUE(session.NextState().has_value());
-  v1::SetStateRequest ready;
-  ready.set_state(v1::AGENT_STATE_READY);
-  v1::AgentStatus status;
-  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
   v1::RoutingInstruction instruction;
   {
     CtiConnection pbx(cti_.get(), kPbx);
@@ -420,10 +416,7 @@ TEST_F(CtiTest, AnAcceptedOfferBecomesAConnectInstructionSentAgainUntilAcknowled
 TEST_F(CtiTest, ACallTransferredByTheTelephonyToAnotherAgentIsOneCallInTheHistory) {
   Session first(agents_.get(), kAgent);
   ASSERT_TRUE(first.NextState().has_value());
-  v1::SetStateRequest ready;
-  ready.set_state(v1::AGENT_STATE_READY);
-  v1::AgentStatus status;
-  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
   EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
   ASSERT_TRUE(first.NextOffer().has_value());
   v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED);
@@ -432,7 +425,7 @@ TEST_F(CtiTest, ACallTransferredByTheTelephonyToAnotherAgentIsOneCallInTheHistor
 
   Session second(agents_.get(), kAgent2);
   ASSERT_TRUE(second.NextState().has_value());
-  ASSERT_TRUE(agents_->SetState(Context(kAgent2).get(), ready, &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent2));
   v1::CallEvent transfer = Event(v1::CALL_EVENT_TYPE_TRANSFERRED);
   transfer.set_transfer_target(v1::TRANSFER_TARGET_KIND_AGENT);
   transfer.set_agent("agents/a-2");
@@ -576,10 +569,7 @@ TEST_F(CtiTest, AnUnacknowledgedInstructionOutlivesARestartAndAnAcknowledgedOneD
   {
     Session session(agents_.get(), kAgent);
     ASSERT_TRUE(session.NextState().has_value());
-    v1::SetStateRequest ready;
-    ready.set_state(v1::AGENT_STATE_READY);
-    v1::AgentStatus status;
-    ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
+    ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
     ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
     auto offer = session.NextOffer();
     ASSERT_TRUE(offer.has_value());
@@ -686,10 +676,8 @@ TEST_F(CtiTest, CallsThroughTheTelephonyFeedTheQueueCountersWithTheirTimes) {
   clock.Advance(absl::Seconds(3));
   ASSERT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_ENDED, "c3")).status(), v1::ACK_STATUS_ACCEPTED);  // short abandon
   clock.Advance(absl::Seconds(7));
-  v1::SetStateRequest ready;
-  ready.set_state(v1::AGENT_STATE_READY);
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
   v1::AgentStatus status;
-  ASSERT_TRUE(agents_->SetState(Context(kAgent).get(), ready, &status).ok());
   ASSERT_TRUE(session.NextOffer().has_value());
   v1::CallEvent answered = Event(v1::CALL_EVENT_TYPE_ANSWERED, "c1");
   answered.set_agent("agents/a-1");
