@@ -16,9 +16,9 @@
 namespace servicedesk::storage {
 
 // The schema this build writes. A data directory written by a newer one is refused.
-// History: 1 customer file; 2 adds the routing family; 3 the cti family. An older
-// directory is upgraded in place on open: the new families are created empty.
-inline constexpr uint32_t kSchemaVersion = 3;
+// History: 1 customer file; 2 adds the routing family; 3 the cti family; 4 the tickets
+// family. An older directory is upgraded in place on open: the new families are created empty.
+inline constexpr uint32_t kSchemaVersion = 4;
 
 struct DatabaseOptions {
   std::string path;
@@ -40,8 +40,9 @@ enum class Family {
   kEvents,
   kRouting,
   kCti,
+  kTickets,
 };
-inline constexpr int kFamilyCount = 9;
+inline constexpr int kFamilyCount = 10;
 const char* FamilyName(Family family);
 
 class Database {

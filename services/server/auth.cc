@@ -84,6 +84,11 @@ const AccessPolicy& AccessPolicy::Default() {
     p->rules_[contacts + "ListWaitingContacts"] = {Role::kSupervisor, Role::kAdmin};
     p->rules_["/servicedesk.v1.CtiService/PublishEvent"] = {Role::kCti, Role::kAdmin};
     p->rules_["/servicedesk.v1.CtiService/StreamEvents"] = {Role::kCti, Role::kAdmin};
+    const std::string tickets = "/servicedesk.v1.TicketService/";
+    for (const char* method : {"CreateTicket", "GetTicket", "ListTickets", "UpdateTicket", "AddComment",
+                               "ListComments", "ChangeStatus"}) {
+      p->rules_[tickets + method] = desk;
+    }
     p->rules_["/servicedesk.v1.SupervisorService/GetQueueStatistics"] = {Role::kSupervisor, Role::kAdmin};
     const std::string admin = "/servicedesk.v1.RoutingAdminService/";
     for (const char* kind : {"Skill", "ReasonCode", "Queue", "Agent"}) {

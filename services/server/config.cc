@@ -372,14 +372,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "demo"});
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "demo"});
       !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -423,6 +423,10 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         !s.ok()) {
       return s;
     }
+  }
+  if (const auto* t = section("tickets")) {
+    if (auto s = CheckKeys(*t, "tickets", {"reopen_days"}); !s.ok()) return s;
+    if (auto s = Read(*t, "tickets", "reopen_days", &config->tickets.reopen_days); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -515,6 +519,9 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (supervisor.short_abandon_seconds < 0 || supervisor.short_abandon_seconds > 600) {
     return absl::InvalidArgumentError("supervisor.short_abandon_seconds: must be 0 to 600");
+  }
+  if (config.tickets.reopen_days < 0 || config.tickets.reopen_days > 365) {
+    return absl::InvalidArgumentError("tickets.reopen_days: must be 0 to 365");
   }
   // A queue's resource name: "queues/" and an id.
   const auto is_queue_name = [](const std::string& name) {

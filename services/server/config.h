@@ -54,6 +54,12 @@ struct SupervisorConfig {
   int short_abandon_seconds = 5;
 };
 
+struct TicketsConfig {
+  // A solved ticket the customer comes back to within this many days is reopened; later
+  // (or once closed) a new ticket linked to it is created. 0 to 365.
+  int reopen_days = 7;
+};
+
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:50051";  // loopback unless told otherwise
@@ -79,6 +85,7 @@ struct Config {
   RoutingDefinitions routing;
   CtiConfig cti;
   SupervisorConfig supervisor;
+  TicketsConfig tickets;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;

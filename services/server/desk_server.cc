@@ -52,6 +52,9 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
   desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->routing_.get());
+  desk->tickets_ = std::make_unique<TicketDesk>(config, desk->clock_, desk->database_.get(),
+                                                desk->writer_.get(), desk->customer_store_.get(),
+                                                desk->routing_.get());
   {
     std::promise<absl::Status> started;
     desk->loop_->Post([&] {
@@ -78,6 +81,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                         desk->cti_.get());
   desk->supervisor_service_ = std::make_unique<SupervisorServiceImpl>(
       desk->gate_.get(), desk->loop_.get(), desk->supervisor_.get());
+  desk->ticket_service_ = std::make_unique<TicketServiceImpl>(desk->gate_.get(), desk->loop_.get(),
+                                                              desk->tickets_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -90,6 +95,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->routing_admin_service_.get());
   builder.RegisterService(desk->cti_service_.get());
   builder.RegisterService(desk->supervisor_service_.get());
+  builder.RegisterService(desk->ticket_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);

@@ -29,6 +29,8 @@
 #include "services/server/routing_services.h"
 #include "services/server/supervisor_desk.h"
 #include "services/server/supervisor_service.h"
+#include "services/server/ticket_desk.h"
+#include "services/server/ticket_service.h"
 #include "storage/customer_store.h"
 #include "storage/database.h"
 #include "storage/event_writer.h"
@@ -89,6 +91,8 @@ class DeskServer {
   std::unique_ptr<CtiServiceImpl> cti_service_;
   std::unique_ptr<SupervisorDesk> supervisor_;
   std::unique_ptr<SupervisorServiceImpl> supervisor_service_;
+  std::unique_ptr<TicketDesk> tickets_;
+  std::unique_ptr<TicketServiceImpl> ticket_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -1,0 +1,424 @@
+#include "services/server/ticket_desk.h"
+
+#include <algorithm>
+
+#include <google/protobuf/util/field_mask_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/page_token.h"
+#include "services/customers/resource_names.h"
+#include "services/server/routing_proto.h"
+#include "services/tickets/ticket_status.h"
+
+namespace servicedesk::server {
+
+namespace {
+
+constexpr std::size_t kSubject = 200;
+constexpr std::size_t kDescription = 20000;
+constexpr int kTags = 20;
+constexpr std::size_t kTag = 64;
+constexpr int kCustomFields = 50;
+constexpr std::size_t kCustomKey = 64;
+constexpr std::size_t kCustomValue = 1000;
+constexpr std::size_t kComment = 10000;
+constexpr const char* kPageKind = "tickets";
+
+absl::StatusOr<uint64_t> ParseTicketName(const std::string& name, const std::string& field) {
+  uint64_t id = 0;
+  if (!absl::StartsWith(name, "tickets/") || !absl::SimpleAtoi(name.substr(8), &id) || id == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": '", name.substr(0, 64), "' is not a ticket name (tickets/{id})"));
+  }
+  return id;
+}
+
+bool HasControl(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 && c != '\n' && c != '\t' && c != '\r';
+  });
+}
+
+absl::Status CheckText(std::string* text, std::size_t limit, const std::string& field, bool required) {
+  *text = std::string(absl::StripAsciiWhitespace(*text));
+  if (required && text->empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  if (text->size() > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", limit, " bytes, got ", text->size()));
+  }
+  if (HasControl(*text)) return absl::InvalidArgumentError(absl::StrCat(field, ": contains control characters"));
+  return absl::OkStatus();
+}
+
+tickets::TicketStatus ToCore(v1::TicketStatus status) {
+  return static_cast<tickets::TicketStatus>(static_cast<int>(status) - 1);
+}
+
+bool IsOpen(v1::TicketStatus status) {
+  return status == v1::TICKET_STATUS_NEW || status == v1::TICKET_STATUS_OPEN ||
+         status == v1::TICKET_STATUS_PENDING;
+}
+
+std::string StatusWord(v1::TicketStatus status) {
+  return tickets::TicketStatusName(ToCore(status));
+}
+
+// The fields a client may name in update_mask.
+constexpr const char* kMutable[] = {"subject", "description", "priority", "queue",
+                                    "tags",    "custom_fields", "assignee"};
+
+}  // namespace
+
+TicketDesk::TicketDesk(const Config& config, const Clock* clock, storage::Database* db,
+                       storage::EventWriter* writer, const storage::CustomerStore* customers,
+                       const RoutingDesk* routing)
+    : config_(config), clock_(clock), writer_(writer), customers_(customers), routing_(routing),
+      store_(db) {}
+
+absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& field) const {
+  auto f = [&](const char* name) { return absl::StrCat(field, ".", name); };
+  if (auto s = CheckText(ticket->mutable_subject(), kSubject, f("subject"), true); !s.ok()) return s;
+  if (auto s = CheckText(ticket->mutable_description(), kDescription, f("description"), false); !s.ok()) {
+    return s;
+  }
+  if (ticket->priority() == v1::TICKET_PRIORITY_UNSPECIFIED) ticket->set_priority(v1::TICKET_PRIORITY_NORMAL);
+  if (!v1::TicketPriority_IsValid(ticket->priority())) {
+    return absl::InvalidArgumentError(absl::StrCat(f("priority"), ": unknown value ", ticket->priority()));
+  }
+  if (ticket->channel() == v1::INTERACTION_CHANNEL_UNSPECIFIED) ticket->set_channel(v1::INTERACTION_CHANNEL_TICKET);
+  if (!v1::InteractionChannel_IsValid(ticket->channel())) {
+    return absl::InvalidArgumentError(absl::StrCat(f("channel"), ": unknown value ", ticket->channel()));
+  }
+  if (ticket->tags_size() > kTags) {
+    return absl::InvalidArgumentError(absl::StrCat(f("tags"), ": at most ", kTags, ", got ", ticket->tags_size()));
+  }
+  for (int i = 0; i < ticket->tags_size(); ++i) {
+    if (auto s = CheckText(ticket->mutable_tags(i), kTag, absl::StrCat(f("tags"), "[", i, "]"), true); !s.ok()) {
+      return s;
+    }
+  }
+  if (ticket->custom_fields_size() > kCustomFields) {
+    return absl::InvalidArgumentError(absl::StrCat(f("custom_fields"), ": at most ", kCustomFields,
+                                                   ", got ", ticket->custom_fields_size()));
+  }
+  for (const auto& [key, value] : ticket->custom_fields()) {
+    const std::string name = absl::StrCat(f("custom_fields"), "[\"", key.substr(0, 64), "\"]");
+    if (key.empty() || key.size() > kCustomKey || HasControl(key)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": keys are 1 to ", kCustomKey, " characters"));
+    }
+    if (value.size() > kCustomValue || HasControl(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": at most ", kCustomValue, " bytes, no control characters"));
+    }
+  }
+  if (!ticket->queue().empty()) {
+    if (auto s = CheckResourceName(ticket->queue(), "queues", f("queue")); !s.ok()) return s;
+    const auto queues = routing_->Queues();
+    if (std::none_of(queues.begin(), queues.end(), [&](const v1::Queue& q) { return q.name() == ticket->queue(); })) {
+      return absl::NotFoundError(absl::StrCat(f("queue"), ": '", ticket->queue(), "' is not defined"));
+    }
+  }
+  if (!ticket->assignee().empty()) {
+    if (auto s = CheckResourceName(ticket->assignee(), "agents", f("assignee")); !s.ok()) return s;
+    const auto agents = routing_->Agents();
+    if (std::none_of(agents.begin(), agents.end(), [&](const v1::Agent& a) { return a.name() == ticket->assignee(); })) {
+      return absl::NotFoundError(absl::StrCat(f("assignee"), ": '", ticket->assignee(), "' is not defined"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::Create(v1::CreateTicketRequest request, const std::string& principal) {
+  if (request.request_id().size() > 100) {
+    return absl::InvalidArgumentError("request_id: at most 100 characters");
+  }
+  if (!request.request_id().empty()) {
+    auto earlier = store_.FindByRequestId(request.request_id());
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      auto row = store_.GetTicket(**earlier);
+      if (!row.ok()) return row.status();
+      return row->ticket();
+    }
+  }
+  if (!request.has_ticket()) return absl::InvalidArgumentError("ticket: required");
+  v1::Ticket ticket = std::move(*request.mutable_ticket());
+  if (!ticket.name().empty()) return absl::InvalidArgumentError("ticket.name: output only");
+  if (ticket.status() != v1::TICKET_STATUS_UNSPECIFIED) {
+    return absl::InvalidArgumentError("ticket.status: output only (a ticket starts new; ChangeStatus moves it)");
+  }
+  ticket.clear_reopens();
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  if (!customer_id.ok()) return customer_id.status();
+  v1::Customer customer;
+  if (auto s = customers_->GetCustomerInto(*customer_id, &customer); !s.ok()) {
+    if (absl::IsNotFound(s)) {
+      return absl::NotFoundError(absl::StrCat("ticket.customer: '", ticket.customer(), "' not found"));
+    }
+    return s;
+  }
+  if (auto s = ValidateFields(&ticket, "ticket"); !s.ok()) return s;
+  return CreateValidated(std::move(ticket), request.request_id(), principal, "created");
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::CreateValidated(v1::Ticket ticket, const std::string& request_id,
+                                                       const std::string& principal,
+                                                       const std::string& change) {
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  if (!customer_id.ok()) return customer_id.status();
+  rocksdb::WriteBatch batch;
+  const uint64_t id = writer_->NextId(&batch, "ticket");
+  const auto now = ToTimestamp(clock_->Now());
+  ticket.set_name(storage::TicketName(id));
+  ticket.set_status(v1::TICKET_STATUS_NEW);
+  ticket.clear_pending_reason();
+  ticket.clear_solved_time();
+  ticket.set_comment_count(0);
+  *ticket.mutable_create_time() = now;
+  *ticket.mutable_update_time() = now;
+  if (!request_id.empty()) store_.PutRequestId(&batch, request_id, id);
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change(change);
+  const std::string what = ticket.reopens().empty()
+                               ? absl::StrCat("ticket created: ", ticket.subject())
+                               : absl::StrCat("ticket created, reopening ", ticket.reopens(), ": ", ticket.subject());
+  if (auto s = Commit(&batch, id, ticket, principal, what, &event); !s.ok()) return s;
+  return ticket;
+}
+
+absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, const v1::Ticket& ticket,
+                                const std::string& principal, const std::string& what, v1::Event* event) {
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  if (!customer_id.ok()) return customer_id.status();
+  v1::TicketRow row;
+  *row.mutable_ticket() = ticket;
+  store_.PutTicket(batch, id, *customer_id, row);
+
+  // The customer's history, and the screen pop's open tickets and recent entries.
+  const absl::Time now = clock_->Now();
+  v1::Interaction interaction;
+  const uint64_t interaction_id = writer_->NextId(batch, "interaction");
+  interaction.set_name(storage::InteractionName(*customer_id, interaction_id));
+  interaction.set_channel(v1::INTERACTION_CHANNEL_TICKET);
+  interaction.set_direction(event->ticket_changed().change() == "created" ? v1::DIRECTION_INBOUND
+                                                                          : v1::DIRECTION_INTERNAL);
+  if (absl::StartsWith(principal, "agents/")) interaction.set_agent(principal);
+  interaction.set_queue(ticket.queue());
+  *interaction.mutable_start_time() = ToTimestamp(now);
+  interaction.set_outcome(event->ticket_changed().change());
+  interaction.set_text(what.substr(0, 4000));
+  interaction.set_reference(ticket.name());
+  customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
+  auto pop = customers_->ReadScreenPop(*customer_id);
+  if (!pop.ok()) return pop.status();
+  auto* open = pop->mutable_open_tickets();
+  for (int i = 0; i < open->size(); ++i) {
+    if (open->Get(i).name() == ticket.name()) {
+      open->DeleteSubrange(i, 1);
+      break;
+    }
+  }
+  if (IsOpen(ticket.status())) {
+    v1::TicketSummary summary;
+    summary.set_name(ticket.name());
+    summary.set_subject(ticket.subject());
+    summary.set_status(StatusWord(ticket.status()));
+    summary.set_priority(ticket.priority());
+    *summary.mutable_create_time() = ticket.create_time();
+    *open->Add() = std::move(summary);
+  }
+  storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
+  customers_->PutScreenPop(batch, *customer_id, *pop);
+
+  *event->mutable_time() = ToTimestamp(now);
+  event->set_principal(principal);
+  *event->mutable_ticket_changed()->mutable_ticket() = ticket;
+  auto seq = writer_->Commit(batch, event);
+  return seq.ok() ? absl::OkStatus() : seq.status();
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::Get(const std::string& name) const {
+  auto id = ParseTicketName(name, "name");
+  if (!id.ok()) return id.status();
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  return row->ticket();
+}
+
+absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRequest& request) const {
+  auto size = EffectivePageSize(request.page_size(), 50, 500);
+  if (!size.ok()) return size.status();
+  std::optional<uint64_t> customer_id;
+  if (!request.customer().empty()) {
+    auto parsed = customers::ParseCustomerName(request.customer(), "customer");
+    if (!parsed.ok()) return parsed.status();
+    customer_id = *parsed;
+  }
+  if (!v1::TicketStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError(absl::StrCat("status: unknown value ", request.status()));
+  }
+  std::optional<uint64_t> after;
+  if (!request.page_token().empty()) {
+    auto key = DecodePageToken(request.page_token(), kPageKind, request.customer());
+    if (!key.ok()) return key.status();
+    uint64_t id = 0;
+    if (!absl::SimpleAtoi(key->substr(request.customer().size()), &id)) {
+      return absl::InvalidArgumentError("page_token: not one of this listing's");
+    }
+    after = id;
+  }
+  auto keep = [&](const v1::Ticket& t) {
+    if (request.status() != v1::TICKET_STATUS_UNSPECIFIED && t.status() != request.status()) return false;
+    if (request.open_only() && !IsOpen(t.status())) return false;
+    if (!request.queue().empty() && t.queue() != request.queue()) return false;
+    if (!request.assignee().empty() && t.assignee() != request.assignee()) return false;
+    return true;
+  };
+  auto page = store_.List(customer_id, after, keep, *size);
+  if (!page.ok()) return page.status();
+  v1::ListTicketsResponse response;
+  for (auto& ticket : page->tickets) *response.add_tickets() = std::move(ticket);
+  if (page->last) {
+    response.set_next_page_token(
+        EncodePageToken(kPageKind, absl::StrCat(request.customer(), *page->last)));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::Update(const v1::UpdateTicketRequest& request,
+                                              const std::string& principal) {
+  auto id = ParseTicketName(request.ticket().name(), "ticket.name");
+  if (!id.ok()) return id.status();
+  if (request.update_mask().paths_size() == 0) {
+    return absl::InvalidArgumentError("update_mask: required (name the fields to change)");
+  }
+  for (const auto& path : request.update_mask().paths()) {
+    if (std::none_of(std::begin(kMutable), std::end(kMutable), [&](const char* m) { return path == m; })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: '", path.substr(0, 64),
+          "' cannot be changed here (subject, description, priority, queue, tags, custom_fields, assignee; "
+          "the status through ChangeStatus)"));
+    }
+  }
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  v1::Ticket ticket = row->ticket();
+  google::protobuf::util::FieldMaskUtil::MergeOptions options;
+  options.set_replace_repeated_fields(true);  // tags and custom_fields are replaced whole
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.ticket(), request.update_mask(), options,
+                                                        &ticket);
+  if (auto s = ValidateFields(&ticket, "ticket"); !s.ok()) return s;
+  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  rocksdb::WriteBatch batch;
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("updated");
+  *event.mutable_ticket_changed()->mutable_update_mask() = request.update_mask();
+  if (auto s = Commit(&batch, *id, ticket, principal,
+                      absl::StrCat("ticket updated (", absl::StrJoin(request.update_mask().paths(), ", "), ")"),
+                      &event);
+      !s.ok()) {
+    return s;
+  }
+  return ticket;
+}
+
+absl::StatusOr<v1::TicketComment> TicketDesk::AddComment(const v1::AddCommentRequest& request,
+                                                         const std::string& principal) {
+  auto id = ParseTicketName(request.ticket(), "ticket");
+  if (!id.ok()) return id.status();
+  v1::TicketComment comment = request.comment();
+  if (auto s = CheckText(comment.mutable_body(), kComment, "comment.body", true); !s.ok()) return s;
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  v1::Ticket ticket = row->ticket();
+  const uint32_t number = static_cast<uint32_t>(ticket.comment_count()) + 1;
+  comment.set_name(absl::StrCat(ticket.name(), "/comments/", number));
+  comment.set_author(principal);
+  *comment.mutable_create_time() = ToTimestamp(clock_->Now());
+  ticket.set_comment_count(static_cast<int32_t>(number));
+  *ticket.mutable_update_time() = comment.create_time();
+  rocksdb::WriteBatch batch;
+  store_.PutComment(&batch, *id, number, comment);
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("commented");
+  *event.mutable_ticket_changed()->mutable_comment() = comment;
+  if (auto s = Commit(&batch, *id, ticket, principal,
+                      absl::StrCat(comment.public_() ? "public" : "internal", " comment: ", comment.body()),
+                      &event);
+      !s.ok()) {
+    return s;
+  }
+  return comment;
+}
+
+absl::StatusOr<v1::ListCommentsResponse> TicketDesk::Comments(const v1::ListCommentsRequest& request) const {
+  auto id = ParseTicketName(request.ticket(), "ticket");
+  if (!id.ok()) return id.status();
+  if (auto row = store_.GetTicket(*id); !row.ok()) return row.status();
+  auto comments = store_.ListComments(*id);
+  if (!comments.ok()) return comments.status();
+  v1::ListCommentsResponse response;
+  for (auto& c : *comments) *response.add_comments() = std::move(c);
+  return response;
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusRequest& request,
+                                                    const std::string& principal) {
+  auto id = ParseTicketName(request.ticket(), "ticket");
+  if (!id.ok()) return id.status();
+  if (request.status() == v1::TICKET_STATUS_UNSPECIFIED || !v1::TicketStatus_IsValid(request.status())) {
+    return absl::InvalidArgumentError("status: required (open, pending, solved or closed)");
+  }
+  if (!v1::PendingReason_IsValid(request.pending_reason())) {
+    return absl::InvalidArgumentError(absl::StrCat("pending_reason: unknown value ", request.pending_reason()));
+  }
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  v1::Ticket ticket = row->ticket();
+  const absl::Time now = clock_->Now();
+  const v1::TicketStatus from = ticket.status();
+  const v1::TicketStatus to = request.status();
+
+  // A customer back on a ticket solved too long ago, or closed: a new ticket, linked.
+  if (to == v1::TICKET_STATUS_OPEN &&
+      (from == v1::TICKET_STATUS_CLOSED ||
+       (from == v1::TICKET_STATUS_SOLVED &&
+        tickets::DecideReopen(FromTimestamp(ticket.solved_time()), now,
+                              absl::Hours(24) * config_.tickets.reopen_days) ==
+            tickets::ReopenOutcome::kNewLinkedTicket))) {
+    v1::Ticket next;
+    next.set_customer(ticket.customer());
+    next.set_subject(ticket.subject());
+    next.set_description(ticket.description());
+    next.set_channel(ticket.channel());
+    next.set_priority(ticket.priority());
+    next.set_queue(ticket.queue());
+    *next.mutable_tags() = ticket.tags();
+    *next.mutable_custom_fields() = ticket.custom_fields();
+    next.set_reopens(ticket.name());
+    return CreateValidated(std::move(next), "", principal, "reopened_as_new");
+  }
+
+  std::optional<tickets::PendingReason> reason;
+  if (request.pending_reason() != v1::PENDING_REASON_UNSPECIFIED) {
+    reason = static_cast<tickets::PendingReason>(static_cast<int>(request.pending_reason()) - 1);
+  }
+  if (auto s = tickets::CheckTransition(ToCore(from), ToCore(to), reason); !s.ok()) return s;
+  ticket.set_status(to);
+  ticket.set_pending_reason(request.pending_reason());
+  if (to == v1::TICKET_STATUS_SOLVED) *ticket.mutable_solved_time() = ToTimestamp(now);
+  if (to == v1::TICKET_STATUS_OPEN) ticket.clear_solved_time();
+  *ticket.mutable_update_time() = ToTimestamp(now);
+  rocksdb::WriteBatch batch;
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("status_changed");
+  std::string what = absl::StrCat("status: ", StatusWord(from), " -> ", StatusWord(to));
+  if (reason) absl::StrAppend(&what, " (", tickets::PendingReasonName(*reason), ")");
+  if (auto s = Commit(&batch, *id, ticket, principal, what, &event); !s.ok()) return s;
+  return ticket;
+}
+
+}  // namespace servicedesk::server
