@@ -72,6 +72,28 @@ void TicketStore::PutTicket(rocksdb::WriteBatch* batch, uint64_t id, uint64_t cu
   auto* family = db_->handle(Family::kTickets);
   batch->Put(family, TicketKey(id), row.SerializeAsString()).PermitUncheckedError();
   batch->Put(family, CustomerKey(customer_id, id), "").PermitUncheckedError();
+  std::string open(1, 'o');
+  AppendU64(&open, id);
+  const auto status = row.ticket().status();
+  if (status == v1::TICKET_STATUS_NEW || status == v1::TICKET_STATUS_OPEN ||
+      status == v1::TICKET_STATUS_PENDING) {
+    batch->Put(family, open, "").PermitUncheckedError();
+  } else {
+    batch->Delete(family, open).PermitUncheckedError();
+  }
+}
+
+absl::StatusOr<std::vector<uint64_t>> TicketStore::OpenTicketIds() const {
+  std::vector<uint64_t> ids;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kTickets)));
+  for (it->Seek("o"); it->Valid() && it->key().starts_with("o"); it->Next()) {
+    auto id = ReadU64(std::string_view(it->key().data(), it->key().size()), 1);
+    if (!id) return absl::DataLossError("tickets family: unreadable open-ticket row");
+    ids.push_back(*id);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading open tickets");
+  return ids;
 }
 
 void TicketStore::PutRequestId(rocksdb::WriteBatch* batch, std::string_view request_id,

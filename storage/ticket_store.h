@@ -6,6 +6,7 @@
 //            'c' u64 customer id, u64 (~ticket id)      -> ""   (a customer's tickets, newest first)
 //            'm' u64 ticket id, u32 comment number      -> TicketComment
 //            'r' request id                             -> u64 ticket id (idempotent create)
+//            'o' u64 ticket id                          -> ""   (open: new, open or pending)
 //
 // Integers big-endian, so RocksDB's order is the order listed. Reads are thread-safe;
 // Put* only add to a WriteBatch that EventWriter commits.
@@ -33,9 +34,11 @@ class TicketStore {
   // NOT_FOUND naming the ticket when there is none.
   absl::StatusOr<v1::TicketRow> GetTicket(uint64_t id) const;
   absl::StatusOr<std::optional<uint64_t>> FindByRequestId(std::string_view request_id) const;
-  // The ticket row, and (for a new ticket) its customer index row.
+  // The ticket row, its customer index row, and its open index row (added or removed).
   void PutTicket(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer_id,
                  const v1::TicketRow& row) const;
+  // The ids of the open tickets, ascending (to re-arm their SLA timers at start).
+  absl::StatusOr<std::vector<uint64_t>> OpenTicketIds() const;
   void PutRequestId(rocksdb::WriteBatch* batch, std::string_view request_id, uint64_t id) const;
   void PutComment(rocksdb::WriteBatch* batch, uint64_t id, uint32_t number,
                   const v1::TicketComment& comment) const;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/customers/phone_normalizer.h"
+#include "services/server/ticket_rules.h"
 
 namespace servicedesk::server {
 
@@ -361,6 +362,64 @@ absl::Status ReadCti(const toml::table& t, CtiConfig* cti) {
   return absl::OkStatus();
 }
 
+// An array of strings `<section>.<key>`; absent: `out` unchanged.
+absl::Status ReadStrings(const toml::table& table, std::string_view section, std::string_view key,
+                         std::vector<std::string>* out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  const std::string name = absl::StrCat(std::string(section), ".", std::string(key));
+  const toml::array* array = node->as_array();
+  if (array == nullptr) return absl::InvalidArgumentError(absl::StrCat(name, ": must be an array of strings"));
+  out->clear();
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    auto word = array->get(i)->value_exact<std::string>();
+    if (!word) return absl::InvalidArgumentError(absl::StrCat(name, "[", i, "]: must be a string"));
+    out->push_back(*word);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadSlaRule(const toml::table& t, const std::string& field, SlaRuleConfig* rule) {
+  if (auto s = CheckKeys(t, field, {"priority", "tier", "first_response_minutes", "resolution_minutes",
+                                    "business_hours", "warning_percent"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, field, "priority", &rule->priority); !s.ok()) return s;
+  if (auto s = Read(t, field, "tier", &rule->tier); !s.ok()) return s;
+  if (auto s = Read(t, field, "first_response_minutes", &rule->first_response_minutes); !s.ok()) return s;
+  if (auto s = Read(t, field, "resolution_minutes", &rule->resolution_minutes); !s.ok()) return s;
+  if (auto s = Read(t, field, "business_hours", &rule->business_hours); !s.ok()) return s;
+  return Read(t, field, "warning_percent", &rule->warning_percent);
+}
+
+// [tickets], with [[tickets.sla]] rules; the default targets are keys of [tickets] itself.
+absl::Status ReadTickets(const toml::table& t, TicketsConfig* tickets) {
+  if (auto s = CheckKeys(t, "tickets",
+                         {"reopen_days", "time_zone", "working_days", "working_hours", "holidays",
+                          "first_response_minutes", "resolution_minutes", "business_hours",
+                          "warning_percent", "sla"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, "tickets", "reopen_days", &tickets->reopen_days); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "time_zone", &tickets->time_zone); !s.ok()) return s;
+  if (auto s = ReadStrings(t, "tickets", "working_days", &tickets->working_days); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "working_hours", &tickets->working_hours); !s.ok()) return s;
+  if (auto s = ReadStrings(t, "tickets", "holidays", &tickets->holidays); !s.ok()) return s;
+  SlaRuleConfig& d = tickets->default_sla;
+  if (auto s = Read(t, "tickets", "first_response_minutes", &d.first_response_minutes); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "resolution_minutes", &d.resolution_minutes); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "business_hours", &d.business_hours); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "warning_percent", &d.warning_percent); !s.ok()) return s;
+  return ForEachTable(t, "tickets", "sla", [&](const toml::table& entry, const std::string& field) {
+    SlaRuleConfig rule;
+    if (auto s = ReadSlaRule(entry, field, &rule); !s.ok()) return s;
+    tickets->sla.push_back(std::move(rule));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
@@ -425,8 +484,7 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
     }
   }
   if (const auto* t = section("tickets")) {
-    if (auto s = CheckKeys(*t, "tickets", {"reopen_days"}); !s.ok()) return s;
-    if (auto s = Read(*t, "tickets", "reopen_days", &config->tickets.reopen_days); !s.ok()) return s;
+    if (auto s = ReadTickets(*t, &config->tickets); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -523,6 +581,7 @@ absl::Status ValidateConfig(const Config& config) {
   if (config.tickets.reopen_days < 0 || config.tickets.reopen_days > 365) {
     return absl::InvalidArgumentError("tickets.reopen_days: must be 0 to 365");
   }
+  if (auto rules = TicketRulesFrom(config.tickets); !rules.ok()) return rules.status();
   // A queue's resource name: "queues/" and an id.
   const auto is_queue_name = [](const std::string& name) {
     return name.size() > 7 && name.starts_with("queues/");

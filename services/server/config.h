@@ -54,10 +54,29 @@ struct SupervisorConfig {
   int short_abandon_seconds = 5;
 };
 
+// One [[tickets.sla]] rule: the targets of tickets of a priority and a customer tier (either
+// left out: any). The first rule that matches wins; no match: the [tickets] defaults.
+struct SlaRuleConfig {
+  std::string priority;  // low, normal, high, urgent; empty: any
+  std::string tier;      // key_important, key_secondary, ordinary, small, unknown; empty: any
+  int first_response_minutes = 480;
+  int resolution_minutes = 2400;
+  bool business_hours = true;
+  int warning_percent = 75;  // 1 to 100
+};
+
 struct TicketsConfig {
   // A solved ticket the customer comes back to within this many days is reopened; later
   // (or once closed) a new ticket linked to it is created. 0 to 365.
   int reopen_days = 7;
+  // The business calendar SLA clocks count in: working days, hours and holidays, in a zone.
+  std::string time_zone = "UTC";
+  std::vector<std::string> working_days = {"mon", "tue", "wed", "thu", "fri"};
+  std::string working_hours = "08:00-18:00";
+  std::vector<std::string> holidays;  // "YYYY-MM-DD"
+  // Targets when no rule matches (first response 8 h, resolution 40 h, business hours, 75 %).
+  SlaRuleConfig default_sla;
+  std::vector<SlaRuleConfig> sla;
 };
 
 struct Config {

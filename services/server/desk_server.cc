@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
   desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->routing_.get());
-  desk->tickets_ = std::make_unique<TicketDesk>(config, desk->clock_, desk->database_.get(),
+  desk->tickets_ = std::make_unique<TicketDesk>(config, desk->clock_, desk->loop_.get(), desk->database_.get(),
                                                 desk->writer_.get(), desk->customer_store_.get(),
                                                 desk->routing_.get());
   {
@@ -61,6 +61,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       absl::Status status = desk->routing_->Start();
       if (status.ok()) status = desk->cti_->Start();  // its calls' contacts are routing's
       if (status.ok()) desk->supervisor_->Start();
+      if (status.ok()) status = desk->tickets_->Start();
       started.set_value(status);
     });
     if (auto s = started.get_future().get(); !s.ok()) return s;
@@ -153,6 +154,7 @@ void DeskServer::Shutdown() {
     // Start failed part way: close what was opened, quietly (the caller reports the error).
     if (routing_ && loop_) {
       loop_->Post([this] {
+        if (tickets_) tickets_->Stop();
         if (cti_) cti_->Stop();
         routing_->Stop();
       });
@@ -166,6 +168,7 @@ void DeskServer::Shutdown() {
     // Streams end first, so that the server's shutdown need not wait for them.
     std::promise<void> closed;
     loop_->Post([&] {
+      if (tickets_) tickets_->Stop();
       if (cti_) cti_->Stop();
       routing_->Stop();
       closed.set_value();

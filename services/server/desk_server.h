@@ -58,6 +58,14 @@ class DeskServer {
     loop_->Post([&task] { task(); });
     return result.get();
   }
+  // Runs `fn(TicketDesk&)` on the desk loop and waits for it (tests).
+  template <typename Fn>
+  auto OnTicketDesk(Fn&& fn) {
+    std::packaged_task<decltype(fn(*tickets_))()> task([&] { return fn(*tickets_); });
+    auto result = task.get_future();
+    loop_->Post([&task] { task(); });
+    return result.get();
+  }
   template <typename Fn>
   auto OnCtiDesk(Fn&& fn) {
     std::packaged_task<decltype(fn(*cti_))()> task([&] { return fn(*cti_); });

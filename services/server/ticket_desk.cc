@@ -1,6 +1,8 @@
 #include "services/server/ticket_desk.h"
 
 #include <algorithm>
+#include <chrono>
+#include <tuple>
 
 #include <google/protobuf/util/field_mask_util.h>
 
@@ -11,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "services/common/page_token.h"
 #include "services/customers/resource_names.h"
+#include "services/server/logging.h"
 #include "services/server/routing_proto.h"
 #include "services/tickets/ticket_status.h"
 
@@ -67,17 +70,177 @@ std::string StatusWord(v1::TicketStatus status) {
   return tickets::TicketStatusName(ToCore(status));
 }
 
+constexpr const char* kSystemPrincipal = "system/sla";
+
+v1::SlaClockRow ToRow(const tickets::SlaClockSnapshot& snapshot) {
+  v1::SlaClockRow row;
+  *row.mutable_target() = ToDuration(snapshot.target);
+  row.set_business_hours(snapshot.business_hours);
+  row.set_warning_share(snapshot.warning_share);
+  row.set_state(static_cast<int32_t>(snapshot.state));
+  *row.mutable_used() = ToDuration(snapshot.used);
+  if (snapshot.running_since != absl::InfinitePast()) *row.mutable_running_since() = ToTimestamp(snapshot.running_since);
+  if (snapshot.last_now != absl::InfinitePast()) *row.mutable_last_now() = ToTimestamp(snapshot.last_now);
+  row.set_warned(snapshot.warned);
+  row.set_breached(snapshot.breached);
+  for (const auto& fired : snapshot.undelivered) {
+    auto* out = row.add_undelivered();
+    out->set_kind(static_cast<int32_t>(fired.kind));
+    *out->mutable_at() = ToTimestamp(fired.at);
+  }
+  return row;
+}
+
+absl::Duration FromDuration(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+tickets::SlaClockSnapshot FromRow(const v1::SlaClockRow& row) {
+  tickets::SlaClockSnapshot snapshot;
+  snapshot.target = FromDuration(row.target());
+  snapshot.business_hours = row.business_hours();
+  snapshot.warning_share = row.warning_share();
+  snapshot.state = static_cast<tickets::SlaClockState>(row.state());
+  snapshot.used = FromDuration(row.used());
+  if (row.has_running_since()) snapshot.running_since = FromTimestamp(row.running_since());
+  if (row.has_last_now()) snapshot.last_now = FromTimestamp(row.last_now());
+  snapshot.warned = row.warned();
+  snapshot.breached = row.breached();
+  for (const auto& fired : row.undelivered()) {
+    snapshot.undelivered.push_back(
+        tickets::SlaEvent{static_cast<tickets::SlaEventKind>(fired.kind()), FromTimestamp(fired.at())});
+  }
+  return snapshot;
+}
+
+const char* ClockStateWord(tickets::SlaClockState state) {
+  switch (state) {
+    case tickets::SlaClockState::kNotStarted: return "not_started";
+    case tickets::SlaClockState::kRunning: return "running";
+    case tickets::SlaClockState::kPaused: return "paused";
+    case tickets::SlaClockState::kStopped: return "met";
+  }
+  return "unknown";
+}
+
 // The fields a client may name in update_mask.
 constexpr const char* kMutable[] = {"subject", "description", "priority", "queue",
                                     "tags",    "custom_fields", "assignee"};
 
 }  // namespace
 
-TicketDesk::TicketDesk(const Config& config, const Clock* clock, storage::Database* db,
+TicketDesk::TicketDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
                        storage::EventWriter* writer, const storage::CustomerStore* customers,
                        const RoutingDesk* routing)
-    : config_(config), clock_(clock), writer_(writer), customers_(customers), routing_(routing),
-      store_(db) {}
+    : config_(config), clock_(clock), loop_(loop), writer_(writer), customers_(customers),
+      routing_(routing), store_(db), timer_(loop->context()) {
+  auto rules = TicketRulesFrom(config.tickets);
+  if (rules.ok()) rules_ = *std::move(rules);  // ValidateConfig said so; else the defaults
+  auto calendar = tickets::BusinessCalendar::Create(rules_.calendar);
+  if (!calendar.ok()) {
+    rules_ = *TicketRulesFrom(TicketsConfig());
+    calendar = tickets::BusinessCalendar::Create(rules_.calendar);
+  }
+  calendar_ = std::make_unique<tickets::BusinessCalendar>(*std::move(calendar));
+}
+
+absl::Status TicketDesk::Start() {
+  auto open = store_.OpenTicketIds();
+  if (!open.ok()) return open.status();
+  for (uint64_t id : *open) {
+    auto row = store_.GetTicket(id);
+    if (!row.ok()) return row.status();
+    Schedule(id, LoadClocks(*row));
+  }
+  ArmTimer();  // what fell due while the server was down is written at once
+  return absl::OkStatus();
+}
+
+void TicketDesk::Stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+TicketDesk::Clocks TicketDesk::LoadClocks(const v1::TicketRow& row) const {
+  Clocks clocks;
+  if (row.has_first_response()) {
+    clocks.first_response = tickets::SlaClock::Restore(FromRow(row.first_response()), calendar_.get());
+  }
+  if (row.has_resolution()) {
+    clocks.resolution = tickets::SlaClock::Restore(FromRow(row.resolution()), calendar_.get());
+  }
+  return clocks;
+}
+
+const tickets::SlaTargets& TicketDesk::TargetsFor(const v1::Ticket& ticket) const {
+  auto tier = tickets::CustomerTier::kUnknown;
+  if (auto id = customers::ParseCustomerName(ticket.customer(), "customer"); id.ok()) {
+    v1::Customer customer;
+    if (customers_->GetCustomerInto(*id, &customer).ok() && customer.tier() >= 1 && customer.tier() <= 4) {
+      tier = static_cast<tickets::CustomerTier>(customer.tier());  // the same numbering
+    }
+  }
+  const auto priority = static_cast<tickets::TicketPriority>(
+      std::clamp(static_cast<int>(ticket.priority()) - 1, 0, tickets::kTicketPriorityCount - 1));
+  return rules_.policy.Select(priority, tier);
+}
+
+absl::StatusOr<TicketDesk::Clocks> TicketDesk::NewClocks(const v1::Ticket& ticket, absl::Time now) const {
+  const tickets::SlaTargets& targets = TargetsFor(ticket);
+  const tickets::BusinessCalendar* calendar = targets.business_hours ? calendar_.get() : nullptr;
+  Clocks clocks;
+  clocks.first_response.emplace(targets.first_response, targets.business_hours, calendar, targets.warning_share);
+  clocks.resolution.emplace(targets.resolution, targets.business_hours, calendar, targets.warning_share);
+  if (auto s = clocks.first_response->Start(now); !s.ok()) return s;
+  if (auto s = clocks.resolution->Start(now); !s.ok()) return s;
+  return clocks;
+}
+
+void TicketDesk::Schedule(uint64_t id, const Clocks& clocks) {
+  if (auto it = scheduled_at_.find(id); it != scheduled_at_.end()) {
+    schedule_.erase({it->second, id});
+    scheduled_at_.erase(it);
+  }
+  std::optional<absl::Time> next;
+  for (const auto* clock : {&clocks.first_response, &clocks.resolution}) {
+    if (!clock->has_value()) continue;
+    if (auto at = (*clock)->NextEventAt(); at && (!next || *at < *next)) next = at;
+  }
+  if (!next) return;
+  schedule_.insert({*next, id});
+  scheduled_at_[id] = *next;
+}
+
+void TicketDesk::ArmTimer() {
+  if (stopped_) return;
+  timer_.cancel();
+  if (schedule_.empty()) return;
+  const absl::Duration wait = std::max(schedule_.begin()->first - clock_->Now(), absl::ZeroDuration());
+  timer_.expires_after(std::chrono::microseconds(absl::ToInt64Microseconds(wait) + 1));
+  timer_.async_wait([this](const std::error_code& error) {
+    if (!error && !stopped_) RunDueSla();
+  });
+}
+
+void TicketDesk::RunDueSla() {
+  const absl::Time now = clock_->Now();
+  while (!schedule_.empty() && schedule_.begin()->first <= now) {
+    const uint64_t id = schedule_.begin()->second;
+    schedule_.erase(schedule_.begin());
+    scheduled_at_.erase(id);
+    auto row = store_.GetTicket(id);
+    if (!row.ok()) continue;
+    Clocks clocks = LoadClocks(*row);
+    v1::Ticket ticket = row->ticket();
+    rocksdb::WriteBatch batch;
+    if (auto s = Commit(&batch, id, ticket, clocks, kSystemPrincipal, "", nullptr); !s.ok()) {
+      LogEvent(spdlog::level::err, "tickets.sla_not_persisted",
+               {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
+      routing_->StorageFailed(s);
+    }
+  }
+  ArmTimer();
+}
 
 absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& field) const {
   auto f = [&](const char* name) { return absl::StrCat(field, ".", name); };
@@ -180,40 +343,97 @@ absl::StatusOr<v1::Ticket> TicketDesk::CreateValidated(v1::Ticket ticket, const 
   *ticket.mutable_create_time() = now;
   *ticket.mutable_update_time() = now;
   if (!request_id.empty()) store_.PutRequestId(&batch, request_id, id);
+  auto clocks = NewClocks(ticket, clock_->Now());
+  if (!clocks.ok()) return clocks.status();
   v1::Event event;
   event.mutable_ticket_changed()->set_change(change);
   const std::string what = ticket.reopens().empty()
                                ? absl::StrCat("ticket created: ", ticket.subject())
                                : absl::StrCat("ticket created, reopening ", ticket.reopens(), ": ", ticket.subject());
-  if (auto s = Commit(&batch, id, ticket, principal, what, &event); !s.ok()) return s;
+  if (auto s = Commit(&batch, id, ticket, *clocks, principal, what, &event); !s.ok()) return s;
   return ticket;
 }
 
-absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, const v1::Ticket& ticket,
-                                const std::string& principal, const std::string& what, v1::Event* event) {
+absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket,
+                                Clocks& clocks, const std::string& principal, const std::string& what,
+                                v1::Event* event) {
   auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
   if (!customer_id.ok()) return customer_id.status();
+  const absl::Time now = clock_->Now();
+
+  // The SLA warnings and breaches due by now, each once; and every deadline, for the ticket.
+  struct Fired {
+    const char* target;
+    tickets::SlaEvent event;
+  };
+  std::vector<Fired> fired;
+  ticket.clear_deadlines();
+  ticket.set_overdue(false);
+  std::optional<absl::Time> next_deadline;
   v1::TicketRow row;
+  for (auto [target, clock, slot] :
+       {std::tuple{"first_response", &clocks.first_response, row.mutable_first_response()},
+        std::tuple{"resolution", &clocks.resolution, row.mutable_resolution()}}) {
+    if (!clock->has_value()) continue;
+    tickets::SlaClock& c = **clock;
+    for (const auto& e : c.Due(now)) fired.push_back(Fired{target, e});
+    auto* deadline = ticket.add_deadlines();
+    deadline->set_target(target);
+    deadline->set_state(ClockStateWord(c.state()));
+    if (auto at = c.Deadline()) {
+      *deadline->mutable_deadline() = ToTimestamp(*at);
+      if (c.state() == tickets::SlaClockState::kRunning && (!next_deadline || *at < *next_deadline)) {
+        next_deadline = at;
+      }
+    }
+    *deadline->mutable_used() = ToDuration(c.Used(now));
+    *deadline->mutable_goal() = ToDuration(c.target());
+    deadline->set_business_hours(c.Snapshot().business_hours);
+    deadline->set_warned(c.warned());
+    deadline->set_breached(c.breached());
+    if (c.breached() && c.state() != tickets::SlaClockState::kStopped && IsOpen(ticket.status())) {
+      ticket.set_overdue(true);
+    }
+    *slot = ToRow(c.Snapshot());
+  }
+  if (event == nullptr && fired.empty()) {
+    Schedule(id, clocks);
+    return absl::OkStatus();
+  }
   *row.mutable_ticket() = ticket;
   store_.PutTicket(batch, id, *customer_id, row);
 
   // The customer's history, and the screen pop's open tickets and recent entries.
-  const absl::Time now = clock_->Now();
-  v1::Interaction interaction;
-  const uint64_t interaction_id = writer_->NextId(batch, "interaction");
-  interaction.set_name(storage::InteractionName(*customer_id, interaction_id));
-  interaction.set_channel(v1::INTERACTION_CHANNEL_TICKET);
-  interaction.set_direction(event->ticket_changed().change() == "created" ? v1::DIRECTION_INBOUND
-                                                                          : v1::DIRECTION_INTERNAL);
-  if (absl::StartsWith(principal, "agents/")) interaction.set_agent(principal);
-  interaction.set_queue(ticket.queue());
-  *interaction.mutable_start_time() = ToTimestamp(now);
-  interaction.set_outcome(event->ticket_changed().change());
-  interaction.set_text(what.substr(0, 4000));
-  interaction.set_reference(ticket.name());
-  customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
   auto pop = customers_->ReadScreenPop(*customer_id);
   if (!pop.ok()) return pop.status();
+  auto add_history = [&](const std::string& text, const std::string& outcome, bool inbound) {
+    v1::Interaction interaction;
+    const uint64_t interaction_id = writer_->NextId(batch, "interaction");
+    interaction.set_name(storage::InteractionName(*customer_id, interaction_id));
+    interaction.set_channel(v1::INTERACTION_CHANNEL_TICKET);
+    interaction.set_direction(inbound ? v1::DIRECTION_INBOUND : v1::DIRECTION_INTERNAL);
+    if (absl::StartsWith(principal, "agents/")) interaction.set_agent(principal);
+    interaction.set_queue(ticket.queue());
+    *interaction.mutable_start_time() = ToTimestamp(now);
+    interaction.set_outcome(outcome);
+    interaction.set_text(text.substr(0, 4000));
+    interaction.set_reference(ticket.name());
+    customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
+    storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
+  };
+  std::vector<v1::Event> sla_events;
+  if (event != nullptr) {
+    add_history(what, event->ticket_changed().change(), event->ticket_changed().change() == "created");
+  }
+  for (const auto& f : fired) {
+    const bool breach = f.event.kind == tickets::SlaEventKind::kBreach;
+    add_history(absl::StrCat("SLA ", breach ? "breached" : "warning", ": ", f.target, " (",
+                             breach ? "target reached at " : "most of the target used at ",
+                             absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", f.event.at, absl::UTCTimeZone()), ")"),
+                breach ? "sla_breached" : "sla_warning", false);
+    v1::Event& e = sla_events.emplace_back();
+    e.mutable_ticket_changed()->set_change(breach ? "sla_breached" : "sla_warning");
+  }
   auto* open = pop->mutable_open_tickets();
   for (int i = 0; i < open->size(); ++i) {
     if (open->Get(i).name() == ticket.name()) {
@@ -228,16 +448,27 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, const v
     summary.set_status(StatusWord(ticket.status()));
     summary.set_priority(ticket.priority());
     *summary.mutable_create_time() = ticket.create_time();
+    if (next_deadline) *summary.mutable_next_deadline() = ToTimestamp(*next_deadline);
     *open->Add() = std::move(summary);
   }
-  storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
   customers_->PutScreenPop(batch, *customer_id, *pop);
 
-  *event->mutable_time() = ToTimestamp(now);
-  event->set_principal(principal);
-  *event->mutable_ticket_changed()->mutable_ticket() = ticket;
-  auto seq = writer_->Commit(batch, event);
-  return seq.ok() ? absl::OkStatus() : seq.status();
+  std::vector<v1::Event*> events;
+  if (event != nullptr) events.push_back(event);
+  for (auto& e : sla_events) {
+    e.set_principal(kSystemPrincipal);
+    events.push_back(&e);
+  }
+  for (v1::Event* e : events) {
+    *e->mutable_time() = ToTimestamp(now);
+    if (e->principal().empty()) e->set_principal(principal);
+    *e->mutable_ticket_changed()->mutable_ticket() = ticket;
+  }
+  auto seq = writer_->Commit(batch, events);
+  if (!seq.ok()) return seq.status();
+  Schedule(id, clocks);
+  ArmTimer();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Ticket> TicketDesk::Get(const std::string& name) const {
@@ -273,6 +504,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
   auto keep = [&](const v1::Ticket& t) {
     if (request.status() != v1::TICKET_STATUS_UNSPECIFIED && t.status() != request.status()) return false;
     if (request.open_only() && !IsOpen(t.status())) return false;
+    if (request.overdue() && !t.overdue()) return false;
     if (!request.queue().empty() && t.queue() != request.queue()) return false;
     if (!request.assignee().empty() && t.assignee() != request.assignee()) return false;
     return true;
@@ -311,12 +543,20 @@ absl::StatusOr<v1::Ticket> TicketDesk::Update(const v1::UpdateTicketRequest& req
   google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.ticket(), request.update_mask(), options,
                                                         &ticket);
   if (auto s = ValidateFields(&ticket, "ticket"); !s.ok()) return s;
-  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  const absl::Time now = clock_->Now();
+  *ticket.mutable_update_time() = ToTimestamp(now);
+  Clocks clocks = LoadClocks(*row);
+  if (ticket.priority() != row->ticket().priority()) {
+    // Another policy: its targets from now on, the time used kept.
+    const tickets::SlaTargets& targets = TargetsFor(ticket);
+    if (clocks.first_response) clocks.first_response->ChangeTarget(targets.first_response, now);
+    if (clocks.resolution) clocks.resolution->ChangeTarget(targets.resolution, now);
+  }
   rocksdb::WriteBatch batch;
   v1::Event event;
   event.mutable_ticket_changed()->set_change("updated");
   *event.mutable_ticket_changed()->mutable_update_mask() = request.update_mask();
-  if (auto s = Commit(&batch, *id, ticket, principal,
+  if (auto s = Commit(&batch, *id, ticket, clocks, principal,
                       absl::StrCat("ticket updated (", absl::StrJoin(request.update_mask().paths(), ", "), ")"),
                       &event);
       !s.ok()) {
@@ -340,12 +580,17 @@ absl::StatusOr<v1::TicketComment> TicketDesk::AddComment(const v1::AddCommentReq
   *comment.mutable_create_time() = ToTimestamp(clock_->Now());
   ticket.set_comment_count(static_cast<int32_t>(number));
   *ticket.mutable_update_time() = comment.create_time();
+  Clocks clocks = LoadClocks(*row);
+  // The first public reply by an agent is the first response.
+  if (comment.public_() && absl::StartsWith(principal, "agents/") && clocks.first_response) {
+    clocks.first_response->Stop(clock_->Now()).IgnoreError();  // already met: nothing to do
+  }
   rocksdb::WriteBatch batch;
   store_.PutComment(&batch, *id, number, comment);
   v1::Event event;
   event.mutable_ticket_changed()->set_change("commented");
   *event.mutable_ticket_changed()->mutable_comment() = comment;
-  if (auto s = Commit(&batch, *id, ticket, principal,
+  if (auto s = Commit(&batch, *id, ticket, clocks, principal,
                       absl::StrCat(comment.public_() ? "public" : "internal", " comment: ", comment.body()),
                       &event);
       !s.ok()) {
@@ -407,6 +652,21 @@ absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusReques
     reason = static_cast<tickets::PendingReason>(static_cast<int>(request.pending_reason()) - 1);
   }
   if (auto s = tickets::CheckTransition(ToCore(from), ToCore(to), reason); !s.ok()) return s;
+  Clocks clocks = LoadClocks(*row);
+  for (auto* clock : {&clocks.first_response, &clocks.resolution}) {
+    if (!clock->has_value()) continue;
+    // A clock already in the wanted state (or stopped for good) answers OK or a precondition
+    // error; either way nothing is left to do for it.
+    if (to == v1::TICKET_STATUS_PENDING) (*clock)->Pause(now).IgnoreError();
+    if (to == v1::TICKET_STATUS_OPEN && from == v1::TICKET_STATUS_PENDING) (*clock)->Resume(now).IgnoreError();
+    if (to == v1::TICKET_STATUS_SOLVED || to == v1::TICKET_STATUS_CLOSED) (*clock)->Stop(now).IgnoreError();
+  }
+  if (to == v1::TICKET_STATUS_OPEN && from == v1::TICKET_STATUS_SOLVED) {
+    // Reopened: the resolution target counts anew.
+    auto fresh = NewClocks(ticket, now);
+    if (!fresh.ok()) return fresh.status();
+    clocks.resolution = std::move(fresh->resolution);
+  }
   ticket.set_status(to);
   ticket.set_pending_reason(request.pending_reason());
   if (to == v1::TICKET_STATUS_SOLVED) *ticket.mutable_solved_time() = ToTimestamp(now);
@@ -417,7 +677,7 @@ absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusReques
   event.mutable_ticket_changed()->set_change("status_changed");
   std::string what = absl::StrCat("status: ", StatusWord(from), " -> ", StatusWord(to));
   if (reason) absl::StrAppend(&what, " (", tickets::PendingReasonName(*reason), ")");
-  if (auto s = Commit(&batch, *id, ticket, principal, what, &event); !s.ok()) return s;
+  if (auto s = Commit(&batch, *id, ticket, clocks, principal, what, &event); !s.ok()) return s;
   return ticket;
 }
 

@@ -2,18 +2,37 @@
 
 // The ticket desk: tickets' lifecycle on the desk loop (services/tickets holds the rules).
 //
-// Every change validates everything first, then writes one WriteBatch: the ticket row, an
-// entry in the customer's history (channel TICKET, reference tickets/{id}), the screen pop's
-// open tickets and recent history, and one TicketChanged event. A refused change writes
-// nothing. Not yet here: SLA clocks and routing tickets to agents (the tickets core has the
-// clocks and policies; they come with the routing integration).
+// Every change validates everything first, then writes one WriteBatch: the ticket row with
+// its SLA clocks, an entry in the customer's history (channel TICKET, reference
+// tickets/{id}), the screen pop's open tickets and recent history, and one TicketChanged
+// event, plus one more event and history entry for each SLA warning or breach that fell due.
+// A refused change writes nothing.
+//
+// SLA: each ticket has two clocks (first response, resolution) whose targets the policy
+// picks by priority and the customer's tier. Pending pauses both; open again resumes them;
+// the first public comment by an agent meets the first response; solved or closed stops
+// both; a priority change applies the new targets keeping the time used; a reopened ticket
+// starts a new resolution clock. One Asio timer is armed at the nearest warning or breach
+// of all open tickets (re-armed from storage at start), so warnings and breaches are written
+// when they happen, each once. Not yet: routing tickets to agents (breach will raise the
+// ticket's routing priority there).
 
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
+
+#include <asio/steady_timer.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/container/flat_hash_map.h"
 #include "services/common/clock.h"
+#include "services/common/desk_loop.h"
 #include "services/server/config.h"
 #include "services/server/routing_desk.h"
+#include "services/server/ticket_rules.h"
+#include "services/tickets/sla_clock.h"
 #include "servicedesk/v1/events.pb.h"
 #include "servicedesk/v1/ticket.pb.h"
 #include "storage/customer_store.h"
@@ -24,9 +43,16 @@ namespace servicedesk::server {
 
 class TicketDesk {
  public:
-  TicketDesk(const Config& config, const Clock* clock, storage::Database* db,
+  // `config` must have passed ValidateConfig (its [tickets] rules are valid).
+  TicketDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
              storage::EventWriter* writer, const storage::CustomerStore* customers,
              const RoutingDesk* routing);
+
+  // On the loop: the SLA timers of the open tickets are armed again.
+  absl::Status Start();
+  void Stop();
+  // On the loop: writes the SLA warnings and breaches due by now (the timer calls it).
+  void RunDueSla();
 
   // All on the loop. INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown customer,
   // queue, agent or ticket; FAILED_PRECONDITION for a change the status table forbids.
@@ -47,16 +73,36 @@ class TicketDesk {
   // A new ticket's id, name, times and status into `batch`-bound state; returns the id.
   absl::StatusOr<v1::Ticket> CreateValidated(v1::Ticket ticket, const std::string& request_id,
                                              const std::string& principal, const std::string& change);
-  // Writes `ticket` with its history entry (`what`), the screen pop and the event.
-  absl::Status Commit(rocksdb::WriteBatch* batch, uint64_t id, const v1::Ticket& ticket,
+  struct Clocks {
+    std::optional<tickets::SlaClock> first_response;
+    std::optional<tickets::SlaClock> resolution;
+  };
+  Clocks LoadClocks(const v1::TicketRow& row) const;
+  // Both clocks for `ticket`'s priority and its customer's tier, started at `now`.
+  absl::StatusOr<Clocks> NewClocks(const v1::Ticket& ticket, absl::Time now) const;
+  const tickets::SlaTargets& TargetsFor(const v1::Ticket& ticket) const;
+  // Writes the ticket with its clocks, its history entry (`what`; none when empty, as for a
+  // timer), the screen pop, `event` (when given) and the SLA events due by now; re-arms
+  // the ticket's SLA timer. Nothing is written when there is neither `event` nor a due one.
+  absl::Status Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
                       const std::string& principal, const std::string& what, v1::Event* event);
+  void Schedule(uint64_t id, const Clocks& clocks);
+  void ArmTimer();
 
   Config config_;
   const Clock* clock_;
+  DeskLoop* loop_;
+  TicketRules rules_;
+  std::unique_ptr<tickets::BusinessCalendar> calendar_;
   storage::EventWriter* writer_;
   const storage::CustomerStore* customers_;
   const RoutingDesk* routing_;
   storage::TicketStore store_;
+  // The next SLA warning or breach of each open ticket whose clocks run, in time order.
+  std::set<std::pair<absl::Time, uint64_t>> schedule_;
+  absl::flat_hash_map<uint64_t, absl::Time> scheduled_at_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
 };
 
 }  // namespace servicedesk::server

@@ -2,6 +2,8 @@
 // customer's history and screen pop, bad input that changes nothing, reopening, restarts.
 
 #include <gmock/gmock.h>
+
+#include "absl/strings/match.h"
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -51,6 +53,10 @@ class TicketTest : public ::testing::Test {
     agent.set_name("agents/a-1");
     config.routing.agents.push_back(agent);
     config.tickets.reopen_days = 7;
+    // Calendar time here (business hours are tested in the core): 1 h to the first
+    // response, 4 h to resolution, the warning at 75 %; urgent tickets: 30 min and 90 min.
+    config.tickets.default_sla = {"", "", 60, 240, false, 75};
+    config.tickets.sla = {{"urgent", "", 30, 90, false, 75}};
     auto desk = DeskServer::Start(config, clock_);
     ASSERT_TRUE(desk.ok()) << desk.status();
     desk_ = *std::move(desk);
@@ -339,6 +345,86 @@ TEST_F(TicketTest, ASolvedTicketReopensWithinTheWindowAndLaterANewLinkedTicketIs
   EXPECT_EQ(reopened.subject(), first.subject());
   EXPECT_EQ(Get(first.name()).status(), v1::TICKET_STATUS_SOLVED);  // the old one stays solved
   EXPECT_EQ(Pop().open_tickets_size(), 1);
+  clock_ = nullptr;
+}
+
+
+TEST_F(TicketTest, SlaClocksWarnAndBreachOncePauseWhilePendingAndSurviveARestart) {
+  ManualClock clock(absl::FromUnixSeconds(1'900'000'000));
+  clock_ = &clock;
+  Restart();
+  const v1::Ticket created = Create(NewTicket());  // priority high: the default targets
+  ASSERT_EQ(created.deadlines_size(), 2);
+  EXPECT_EQ(created.deadlines(0).target(), "first_response");
+  EXPECT_EQ(created.deadlines(0).state(), "running");
+  EXPECT_EQ(created.deadlines(0).deadline().seconds(), 1'900'000'000 + 3600);
+  EXPECT_EQ(created.deadlines(1).deadline().seconds(), 1'900'000'000 + 4 * 3600);
+  EXPECT_EQ(Pop().open_tickets(0).next_deadline().seconds(), 1'900'000'000 + 3600);
+  auto run_due = [&] { desk_->OnTicketDesk([](TicketDesk& d) { d.RunDueSla(); return 0; }); };
+  auto sla_entries = [&](const std::string& word) {
+    int n = 0;
+    for (const auto& entry : History()) n += absl::StrContains(entry.text(), word) ? 1 : 0;
+    return n;
+  };
+
+  clock.Advance(absl::Minutes(45));  // 75 % of the first response used
+  run_due();
+  run_due();
+  EXPECT_EQ(sla_entries("SLA warning: first_response"), 1);
+  EXPECT_TRUE(Get(created.name()).deadlines(0).warned());
+
+  clock.Advance(absl::Minutes(5));
+  v1::Ticket ticket;
+  ASSERT_TRUE(Change(created.name(), v1::TICKET_STATUS_PENDING, &ticket,
+                     v1::PENDING_REASON_WAITING_ON_CUSTOMER)
+                  .ok());
+  EXPECT_EQ(ticket.deadlines(0).state(), "paused");
+  clock.Advance(absl::Hours(5));  // far past both targets, but the clocks stand still
+  run_due();
+  EXPECT_EQ(sla_entries("SLA breached"), 0);
+  EXPECT_EQ(Get(created.name()).deadlines(0).used().seconds(), 50 * 60);
+
+  ASSERT_TRUE(Change(created.name(), v1::TICKET_STATUS_OPEN, &ticket).ok());
+  EXPECT_EQ(ticket.deadlines(0).deadline().seconds(), absl::ToUnixSeconds(clock.Now()) + 10 * 60);
+  clock.Advance(absl::Minutes(10));
+  run_due();
+  EXPECT_EQ(sla_entries("SLA breached: first_response"), 1);
+  ticket = Get(created.name());
+  EXPECT_TRUE(ticket.overdue());
+  v1::ListTicketsRequest overdue;
+  overdue.set_overdue(true);
+  v1::ListTicketsResponse listed;
+  ASSERT_TRUE(tickets_->ListTickets(Context(kAgent).get(), overdue, &listed).ok());
+  ASSERT_EQ(listed.tickets_size(), 1);
+
+  // The agent answers: the first response is met (late); nothing is overdue any more.
+  v1::AddCommentRequest reply;
+  reply.set_ticket(created.name());
+  reply.mutable_comment()->set_body("We are on it.");
+  reply.mutable_comment()->set_public_(true);
+  v1::TicketComment added;
+  ASSERT_TRUE(tickets_->AddComment(Context(kAgent).get(), reply, &added).ok());
+  ticket = Get(created.name());
+  EXPECT_EQ(ticket.deadlines(0).state(), "met");
+  EXPECT_FALSE(ticket.overdue());
+
+  // Urgent now: 90 minutes to resolution, of which 60 are used (50 + 10).
+  v1::UpdateTicketRequest update;
+  update.mutable_ticket()->set_name(created.name());
+  update.mutable_ticket()->set_priority(v1::TICKET_PRIORITY_URGENT);
+  update.mutable_update_mask()->add_paths("priority");
+  ASSERT_TRUE(tickets_->UpdateTicket(Context(kAgent).get(), update, &ticket).ok());
+  EXPECT_EQ(ticket.deadlines(1).goal().seconds(), 90 * 60);
+  EXPECT_EQ(ticket.deadlines(1).used().seconds(), 60 * 60);
+  EXPECT_EQ(ticket.deadlines(1).deadline().seconds(), absl::ToUnixSeconds(clock.Now()) + 30 * 60);
+
+  // The breach falls due while the server is down: written once after the restart.
+  Restart();
+  clock.Advance(absl::Minutes(31));
+  run_due();
+  run_due();
+  EXPECT_EQ(sla_entries("SLA breached: resolution"), 1);
+  EXPECT_TRUE(Get(created.name()).overdue());
   clock_ = nullptr;
 }
 

@@ -1,4 +1,5 @@
 #include "services/server/config.h"
+#include "services/server/ticket_rules.h"
 
 #include <fstream>
 #include <map>
@@ -532,6 +533,76 @@ TEST(ConfigTest, ReadsTheSupervisorSectionAndValidatesIt) {
   EXPECT_TRUE(absl::StartsWith(message(), "supervisor.short_abandon_seconds:")) << message();
   config.supervisor.short_abandon_seconds = 0;
   EXPECT_TRUE(ValidateConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace servicedesk::server
+
+namespace servicedesk::server {
+namespace {
+
+TEST(ConfigTest, ReadsTheTicketsSectionWithItsSlaRules) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(LoadText(R"([tickets]
+reopen_days = 3
+time_zone = "Europe/Berlin"
+working_days = ["mon", "tue"]
+working_hours = "09:00-17:30"
+holidays = ["2026-12-25"]
+first_response_minutes = 120
+[[tickets.sla]]
+priority = "urgent"
+tier = "key_important"
+first_response_minutes = 15
+resolution_minutes = 60
+business_hours = false
+warning_percent = 50
+)",
+                       &config)
+                  .ok());
+  EXPECT_EQ(config.tickets.reopen_days, 3);
+  EXPECT_EQ(config.tickets.working_days, (std::vector<std::string>{"mon", "tue"}));
+  EXPECT_EQ(config.tickets.default_sla.first_response_minutes, 120);
+  ASSERT_EQ(config.tickets.sla.size(), 1u);
+  EXPECT_EQ(config.tickets.sla[0].warning_percent, 50);
+  ASSERT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  auto rules = TicketRulesFrom(config.tickets);
+  ASSERT_TRUE(rules.ok());
+  ASSERT_EQ(rules->policy.rules.size(), 1u);
+  EXPECT_EQ(rules->policy.rules[0].tier, tickets::CustomerTier::kKeyImportant);
+  EXPECT_EQ(rules->policy.rules[0].targets.first_response, absl::Minutes(15));
+  EXPECT_EQ(rules->calendar.holidays.size(), 1u);
+}
+
+TEST(ConfigTest, TicketsErrorsNameTheKey) {
+  const auto message = [](TicketsConfig tickets) {
+    Config config;
+    config.auth_enabled = false;
+    config.tickets = std::move(tickets);
+    return std::string(ValidateConfig(config).message());
+  };
+  TicketsConfig t;
+  t.working_hours = "18:00-08:00";
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.working_hours:")) << message(t);
+  t = TicketsConfig();
+  t.working_days = {"mon", "funday"};
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.working_days[1]:")) << message(t);
+  t = TicketsConfig();
+  t.holidays = {"Christmas"};
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.holidays[0]:")) << message(t);
+  t = TicketsConfig();
+  t.sla = {{"asap", "", 10, 20, false, 75}};
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.sla[0].priority:")) << message(t);
+  t = TicketsConfig();
+  t.sla = {{"", "", 0, 20, false, 75}};
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.sla[0].first_response_minutes:")) << message(t);
+  t = TicketsConfig();
+  t.time_zone = "Nowhere/Land";
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.time_zone:")) << message(t);
+  t = TicketsConfig();
+  t.sla = {{"", "", 10, 20, false, 75}, {"urgent", "", 10, 20, false, 75}};  // never chosen
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.sla[1]")) << message(t);
 }
 
 }  // namespace
