@@ -222,6 +222,14 @@ void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruc
 
 void CtiDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
                            rocksdb::WriteBatch* batch) {
+  // An agent who left wrap-up without a code has nothing more to record on that call: a
+  // later wrap-up (of a ticket, of a call without a customer file) is not about it.
+  for (const auto& event : events) {
+    const auto* state = std::get_if<routing::AgentStateChanged>(&event);
+    if (state != nullptr && state->state != routing::AgentState::kWrapUp) {
+      wrap_up_targets_.erase(state->agent);
+    }
+  }
   if (applying_) return;  // the telephony caused these: it knows
   for (const auto& event : events) {
     uint64_t contact = 0;
@@ -478,10 +486,14 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
         if (spec.ok()) {
           if (!move->queue.empty()) spec->queue = move->queue;
           spec->preferred_agent = move->agent;
-          (void)router.Abandon(link.contact);
+          // The new place first: if it is refused (a full queue), the caller keeps the old one.
           auto moved = router.Enqueue(*spec);
-          if (moved.ok()) link.contact = *moved;
-          else anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
+          if (moved.ok()) {
+            (void)router.Abandon(link.contact);
+            link.contact = *moved;
+          } else {
+            anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
+          }
         }
       } else {
         auto contact = Route(move->queue, link.customer, routing::Channel::kCall, &anomalies);
@@ -526,17 +538,19 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
       const Link link = LinkOf(key);
       routing::Router& router = routing_->router();
       auto view = router.GetContact(link.contact);
-      if (link.contact != 0 && view.ok() && view->state == routing::ContactState::kActive) {
-        (void)router.EndContact(view->agent, link.contact);  // the agent goes to wrap-up
+      std::string wrapping_up;  // the agent this call's end put into wrap-up
+      if (link.contact != 0 && view.ok() && view->state == routing::ContactState::kActive &&
+          router.EndContact(view->agent, link.contact).ok()) {
+        wrapping_up = view->agent;
       }
       if (!link.customer.empty()) {
         if (auto s = RecordInteraction(record, link.customer, principal); !s.ok()) {
           Failed(s);  // the tracker has ended the call already
           return s;
         }
-        // The wrap-up code and notes the agent gives next belong on this entry.
-        if (!record.agent.empty()) {
-          wrap_up_targets_[record.agent] =
+        // The wrap-up code and notes that agent gives next belong on this entry.
+        if (!wrapping_up.empty()) {
+          wrap_up_targets_[wrapping_up] =
               WrapUpTarget{link.customer, CallRequestId(record.source, record.call_id)};
         }
       }

@@ -128,8 +128,12 @@ class CtiStream final : public CtiReactor {
                      bound = caller_.role == Role::kCti, event = std::move(event)] {
           desk->Submit(event, principal, bound, [outbox, gate, event](absl::StatusOr<v1::EventAck> ack) {
             if (!ack.ok()) {
-              // Storage failed: nothing was applied; the client sends it again.
-              outbox->Send(Rejected(event, "", std::string(ack.status().message())));
+              // Storage failed: not REJECTED (that would tell the telephony to drop it) but
+              // the stream ends UNAVAILABLE, so it reconnects and sends again what was not
+              // acknowledged.
+              outbox->Close(absl::UnavailableError(absl::StrCat(
+                  "event ", event.event_id().substr(0, 128), " not stored: ", ack.status().message(),
+                  "; reconnect and send again what was not acknowledged")));
             } else {
               v1::CtiServerMessage message;
               *message.mutable_ack() = *std::move(ack);

@@ -32,19 +32,29 @@ void GroupCommit::After(uint64_t through, Callback fn) {
 void GroupCommit::SyncGroup(std::vector<std::pair<uint64_t, Callback>>& group) {
   uint64_t through = 0;
   for (const auto& [seq, fn] : group) through = std::max(through, seq);
-  absl::Status synced = sync_();
-  syncs_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status synced;
+  {
+    std::lock_guard lock(mu_);
+    synced = failed_;
+  }
   if (synced.ok()) {
-    uint64_t current = durable_through_.load(std::memory_order_relaxed);
-    while (current < through &&
-           !durable_through_.compare_exchange_weak(current, through, std::memory_order_release)) {
+    synced = sync_();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    if (synced.ok()) {
+      uint64_t current = durable_through_.load(std::memory_order_relaxed);
+      while (current < through &&
+             !durable_through_.compare_exchange_weak(current, through, std::memory_order_release)) {
+      }
+    } else {
+      {
+        std::lock_guard lock(mu_);
+        failed_ = synced;
+      }
+      if (on_failure_) on_failure_(synced);
     }
-  } else if (on_failure_) {
-    on_failure_(synced);
   }
   for (auto& [seq, fn] : group) fn(synced);
   group.clear();
-
 }
 
 void GroupCommit::Run() {

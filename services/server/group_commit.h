@@ -29,8 +29,10 @@ namespace servicedesk::server {
 class GroupCommit {
  public:
   using Callback = std::function<void(const absl::Status& synced)>;
-  // `sync` makes every write made so far durable (DB::SyncWAL). `on_failure` is told a
-  // failed sync once, before that group's callbacks get the error.
+  // `sync` makes every write made so far durable (DB::SyncWAL). `on_failure` is told the
+  // first failed sync, once. A failure is final: after a failed fsync the kernel may have
+  // dropped the pages it could not write, so a later fsync that succeeds proves nothing;
+  // every callback from then on gets the error and nothing more is synced.
   GroupCommit(std::function<absl::Status()> sync, std::function<void(const absl::Status&)> on_failure);
   ~GroupCommit();
 
@@ -57,6 +59,7 @@ class GroupCommit {
   bool running_ = false;   // a group is being synced or called back (guarded by mu_)
   bool stopping_ = false;  // guarded by mu_
   bool stopped_ = false;   // guarded by mu_
+  absl::Status failed_;    // the first failed sync; guarded by mu_
   std::atomic<uint64_t> durable_through_{0};
   std::atomic<uint64_t> syncs_{0};
   std::thread thread_;

@@ -87,11 +87,23 @@ void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& even
   routing::Router& router = routing_->router();
   for (const auto& event : events) {
     if (const auto* queued = std::get_if<routing::ContactQueued>(&event)) {
-      auto spec = router.WaitingRecord(queued->contact);
-      if (!spec.ok()) continue;
-      const bool callback = spec->channel == routing::Channel::kCallback;
-      contacts_[queued->contact] = Followed{spec->queue, spec->enqueue_time.value_or(now), callback};
-      stats_.Offered(spec->queue, now, callback);
+      // The wait counts from entering this queue: a transferred contact keeps its original
+      // enqueue time for its priority, but its first leg's talk is no wait of this queue.
+      // Answered within the same command, it is waiting no longer: its view still tells.
+      std::string queue;
+      routing::Channel channel = routing::Channel::kCall;
+      if (auto spec = router.WaitingRecord(queued->contact); spec.ok()) {
+        queue = spec->queue;
+        channel = spec->channel;
+      } else if (auto view = router.GetContact(queued->contact); view.ok()) {
+        queue = view->queue;
+        channel = view->channel;
+      } else {
+        continue;
+      }
+      const bool callback = channel == routing::Channel::kCallback;
+      contacts_[queued->contact] = Followed{queue, now, callback};
+      stats_.Offered(queue, now, callback);
     } else if (const auto* left = std::get_if<routing::ContactLeft>(&event)) {
       auto followed = contacts_.find(left->contact);
       if (followed == contacts_.end()) continue;  // entered before the desk followed it

@@ -242,7 +242,8 @@ void TicketDesk::RunDueSla() {
   ArmTimer();
 }
 
-absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& field) const {
+absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& field, bool check_queue,
+                                        bool check_assignee) const {
   auto f = [&](const char* name) { return absl::StrCat(field, ".", name); };
   if (auto s = CheckText(ticket->mutable_subject(), kSubject, f("subject"), true); !s.ok()) return s;
   if (auto s = CheckText(ticket->mutable_description(), kDescription, f("description"), false); !s.ok()) {
@@ -277,14 +278,14 @@ absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& f
       return absl::InvalidArgumentError(absl::StrCat(name, ": at most ", kCustomValue, " bytes, no control characters"));
     }
   }
-  if (!ticket->queue().empty()) {
+  if (check_queue && !ticket->queue().empty()) {
     if (auto s = CheckResourceName(ticket->queue(), "queues", f("queue")); !s.ok()) return s;
     const auto queues = routing_->Queues();
     if (std::none_of(queues.begin(), queues.end(), [&](const v1::Queue& q) { return q.name() == ticket->queue(); })) {
       return absl::NotFoundError(absl::StrCat(f("queue"), ": '", ticket->queue(), "' is not defined"));
     }
   }
-  if (!ticket->assignee().empty()) {
+  if (check_assignee && !ticket->assignee().empty()) {
     if (auto s = CheckResourceName(ticket->assignee(), "agents", f("assignee")); !s.ok()) return s;
     const auto agents = routing_->Agents();
     if (std::none_of(agents.begin(), agents.end(), [&](const v1::Agent& a) { return a.name() == ticket->assignee(); })) {
@@ -329,7 +330,8 @@ absl::StatusOr<v1::Ticket> TicketDesk::Create(v1::CreateTicketRequest request, c
 
 absl::StatusOr<v1::Ticket> TicketDesk::CreateValidated(v1::Ticket ticket, const std::string& request_id,
                                                        const std::string& principal,
-                                                       const std::string& change) {
+                                                       const std::string& change,
+                                                       std::optional<uint64_t> reopened_id) {
   auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
   if (!customer_id.ok()) return customer_id.status();
   rocksdb::WriteBatch batch;
@@ -339,12 +341,22 @@ absl::StatusOr<v1::Ticket> TicketDesk::CreateValidated(v1::Ticket ticket, const 
   ticket.set_status(v1::TICKET_STATUS_NEW);
   ticket.clear_pending_reason();
   ticket.clear_solved_time();
+  ticket.clear_reopened_as();
+  ticket.clear_deadlines();
+  ticket.set_overdue(false);
   ticket.set_comment_count(0);
   *ticket.mutable_create_time() = now;
   *ticket.mutable_update_time() = now;
   if (!request_id.empty()) store_.PutRequestId(&batch, request_id, id);
   auto clocks = NewClocks(ticket, clock_->Now());
   if (!clocks.ok()) return clocks.status();
+  if (reopened_id) {
+    // The old ticket names its successor, in the same batch.
+    auto old = store_.GetTicket(*reopened_id);
+    if (!old.ok()) return old.status();
+    old->mutable_ticket()->set_reopened_as(ticket.name());
+    store_.PutTicket(&batch, *reopened_id, *customer_id, *old);
+  }
   v1::Event event;
   event.mutable_ticket_changed()->set_change(change);
   const std::string what = ticket.reopens().empty()
@@ -371,10 +383,11 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
   ticket.set_overdue(false);
   std::optional<absl::Time> next_deadline;
   v1::TicketRow row;
-  for (auto [target, clock, slot] :
-       {std::tuple{"first_response", &clocks.first_response, row.mutable_first_response()},
-        std::tuple{"resolution", &clocks.resolution, row.mutable_resolution()}}) {
+  for (auto [target, clock, is_resolution] :
+       {std::tuple{"first_response", &clocks.first_response, false},
+        std::tuple{"resolution", &clocks.resolution, true}}) {
     if (!clock->has_value()) continue;
+    v1::SlaClockRow* slot = is_resolution ? row.mutable_resolution() : row.mutable_first_response();
     tickets::SlaClock& c = **clock;
     for (const auto& e : c.Due(now)) fired.push_back(Fired{target, e});
     auto* deadline = ticket.add_deadlines();
@@ -493,10 +506,12 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
   }
   std::optional<uint64_t> after;
   if (!request.page_token().empty()) {
-    auto key = DecodePageToken(request.page_token(), kPageKind, request.customer());
+    // The key is "<customer>|<last id>": bound to this listing's customer.
+    const std::string prefix = absl::StrCat(request.customer(), "|");
+    auto key = DecodePageToken(request.page_token(), kPageKind, prefix);
     if (!key.ok()) return key.status();
     uint64_t id = 0;
-    if (!absl::SimpleAtoi(key->substr(request.customer().size()), &id)) {
+    if (!absl::SimpleAtoi(key->substr(prefix.size()), &id)) {
       return absl::InvalidArgumentError("page_token: not one of this listing's");
     }
     after = id;
@@ -515,7 +530,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
   for (auto& ticket : page->tickets) *response.add_tickets() = std::move(ticket);
   if (page->last) {
     response.set_next_page_token(
-        EncodePageToken(kPageKind, absl::StrCat(request.customer(), *page->last)));
+        EncodePageToken(kPageKind, absl::StrCat(request.customer(), "|", *page->last)));
   }
   return response;
 }
@@ -542,7 +557,10 @@ absl::StatusOr<v1::Ticket> TicketDesk::Update(const v1::UpdateTicketRequest& req
   options.set_replace_repeated_fields(true);  // tags and custom_fields are replaced whole
   google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.ticket(), request.update_mask(), options,
                                                         &ticket);
-  if (auto s = ValidateFields(&ticket, "ticket"); !s.ok()) return s;
+  const auto& paths = request.update_mask().paths();
+  const bool queue_named = std::find(paths.begin(), paths.end(), "queue") != paths.end();
+  const bool assignee_named = std::find(paths.begin(), paths.end(), "assignee") != paths.end();
+  if (auto s = ValidateFields(&ticket, "ticket", queue_named, assignee_named); !s.ok()) return s;
   const absl::Time now = clock_->Now();
   *ticket.mutable_update_time() = ToTimestamp(now);
   Clocks clocks = LoadClocks(*row);
@@ -627,7 +645,12 @@ absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusReques
   const v1::TicketStatus from = ticket.status();
   const v1::TicketStatus to = request.status();
 
-  // A customer back on a ticket solved too long ago, or closed: a new ticket, linked.
+  // A customer back on a ticket solved too long ago, or closed: a new ticket, linked. Asked
+  // again (a client's retry), the same new ticket is the answer, not another one.
+  if (to == v1::TICKET_STATUS_OPEN && !ticket.reopened_as().empty() &&
+      (from == v1::TICKET_STATUS_CLOSED || from == v1::TICKET_STATUS_SOLVED)) {
+    return Get(ticket.reopened_as());
+  }
   if (to == v1::TICKET_STATUS_OPEN &&
       (from == v1::TICKET_STATUS_CLOSED ||
        (from == v1::TICKET_STATUS_SOLVED &&
@@ -644,7 +667,7 @@ absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusReques
     *next.mutable_tags() = ticket.tags();
     *next.mutable_custom_fields() = ticket.custom_fields();
     next.set_reopens(ticket.name());
-    return CreateValidated(std::move(next), "", principal, "reopened_as_new");
+    return CreateValidated(std::move(next), "", principal, "reopened_as_new", *id);
   }
 
   std::optional<tickets::PendingReason> reason;

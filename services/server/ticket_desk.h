@@ -69,10 +69,16 @@ class TicketDesk {
  private:
   // Checks the client-writable fields of `ticket` in place (trimmed, defaults filled);
   // `field` prefixes the names in errors ("ticket").
-  absl::Status ValidateFields(v1::Ticket* ticket, const std::string& field) const;
+  // `check_queue` / `check_assignee`: whether the queue and the assignee must name a
+  // defined queue and agent (on create, and on an update that changes them: a ticket whose
+  // queue was removed from the configuration can still be updated otherwise).
+  absl::Status ValidateFields(v1::Ticket* ticket, const std::string& field, bool check_queue = true,
+                              bool check_assignee = true) const;
   // A new ticket's id, name, times and status into `batch`-bound state; returns the id.
+  // `reopened_id`: the ticket this one reopens, which is marked with it in the same batch.
   absl::StatusOr<v1::Ticket> CreateValidated(v1::Ticket ticket, const std::string& request_id,
-                                             const std::string& principal, const std::string& change);
+                                             const std::string& principal, const std::string& change,
+                                             std::optional<uint64_t> reopened_id = std::nullopt);
   struct Clocks {
     std::optional<tickets::SlaClock> first_response;
     std::optional<tickets::SlaClock> resolution;
