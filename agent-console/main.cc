@@ -23,6 +23,7 @@
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/supervisor.grpc.pb.h"
+#include "servicedesk/v1/ticket.grpc.pb.h"
 
 namespace {
 
@@ -341,6 +342,30 @@ int main(int argc, char** argv) {
   auto* stats = queue_cmd->add_subcommand(
       "stats", "offered, answered, abandoned and the service levels, this interval and today");
   stats->add_option("queue", stats_queue, "queue id; every queue when left out");
+  auto* ticket_cmd = app.add_subcommand("ticket", "tickets: list, show, create, status, comment");
+  ticket_cmd->require_subcommand(1);
+  std::string ticket_id, ticket_customer, ticket_subject, ticket_description, ticket_queue, ticket_word;
+  std::string comment_text;
+  bool open_only = false, overdue_only = false, internal = false;
+  auto* ticket_list = ticket_cmd->add_subcommand("list", "tickets, newest first");
+  ticket_list->add_option("--customer", ticket_customer, "customers/{id}");
+  ticket_list->add_flag("--open", open_only, "new, open or pending only");
+  ticket_list->add_flag("--overdue", overdue_only, "open tickets past an SLA target only");
+  auto* ticket_show = ticket_cmd->add_subcommand("show", "a ticket with its deadlines and comments");
+  ticket_show->add_option("ticket", ticket_id, "ticket id")->required();
+  auto* ticket_create = ticket_cmd->add_subcommand("create", "open a ticket for a customer");
+  ticket_create->add_option("--customer", ticket_customer, "customers/{id}")->required();
+  ticket_create->add_option("--subject", ticket_subject)->required();
+  ticket_create->add_option("--description", ticket_description);
+  ticket_create->add_option("--queue", ticket_queue, "queue id");
+  auto* ticket_status = ticket_cmd->add_subcommand(
+      "status", "open | pending-customer | pending-third-party | solved | closed");
+  ticket_status->add_option("ticket", ticket_id, "ticket id")->required();
+  ticket_status->add_option("status", ticket_word)->required();
+  auto* ticket_comment = ticket_cmd->add_subcommand("comment", "add a public (or --internal) comment");
+  ticket_comment->add_option("ticket", ticket_id, "ticket id")->required();
+  ticket_comment->add_option("text", comment_text)->required();
+  ticket_comment->add_flag("--internal", internal, "not seen by the customer");
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
@@ -359,6 +384,98 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*agent) return RunAgentSession(options, channel);
+  if (*ticket_cmd) {
+    auto tickets = v1::TicketService::NewStub(channel);
+    const std::string name =
+        absl::StartsWith(ticket_id, "tickets/") ? ticket_id : absl::StrCat("tickets/", ticket_id);
+    auto print_ticket = [&](const v1::Ticket& t) {
+      std::cout << t.name() << "  " << Trim(v1::TicketStatus_Name(t.status()), "TICKET_STATUS_") << "  "
+                << Trim(v1::TicketPriority_Name(t.priority()), "TICKET_PRIORITY_") << "  " << t.customer()
+                << "  " << t.subject() << (t.overdue() ? "  OVERDUE" : "") << "\n";
+    };
+    grpc::Status status;
+    v1::Ticket ticket;
+    if (*ticket_list) {
+      v1::ListTicketsRequest request;
+      request.set_customer(ticket_customer);
+      request.set_open_only(open_only);
+      request.set_overdue(overdue_only);
+      v1::ListTicketsResponse response;
+      status = tickets->ListTickets(NewContext(options).get(), request, &response);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(response);
+      } else {
+        for (const auto& t : response.tickets()) print_ticket(t);
+      }
+      return 0;
+    }
+    if (*ticket_create) {
+      v1::CreateTicketRequest request;
+      request.mutable_ticket()->set_customer(ticket_customer);
+      request.mutable_ticket()->set_subject(ticket_subject);
+      request.mutable_ticket()->set_description(ticket_description);
+      if (!ticket_queue.empty()) {
+        request.mutable_ticket()->set_queue(absl::StartsWith(ticket_queue, "queues/")
+                                                ? ticket_queue
+                                                : absl::StrCat("queues/", ticket_queue));
+      }
+      status = tickets->CreateTicket(NewContext(options).get(), request, &ticket);
+    } else if (*ticket_status) {
+      v1::ChangeStatusRequest request;
+      request.set_ticket(name);
+      if (ticket_word == "open") request.set_status(v1::TICKET_STATUS_OPEN);
+      if (ticket_word == "solved") request.set_status(v1::TICKET_STATUS_SOLVED);
+      if (ticket_word == "closed") request.set_status(v1::TICKET_STATUS_CLOSED);
+      if (absl::StartsWith(ticket_word, "pending")) {
+        request.set_status(v1::TICKET_STATUS_PENDING);
+        request.set_pending_reason(ticket_word == "pending-third-party"
+                                       ? v1::PENDING_REASON_WAITING_ON_THIRD_PARTY
+                                       : v1::PENDING_REASON_WAITING_ON_CUSTOMER);
+      }
+      status = tickets->ChangeStatus(NewContext(options).get(), request, &ticket);
+    } else if (*ticket_comment) {
+      v1::AddCommentRequest request;
+      request.set_ticket(name);
+      request.mutable_comment()->set_body(comment_text);
+      request.mutable_comment()->set_public_(!internal);
+      v1::TicketComment added;
+      status = tickets->AddComment(NewContext(options).get(), request, &added);
+      if (status.ok()) {
+        std::cout << added.name() << "\n";
+        return 0;
+      }
+    } else {
+      v1::GetTicketRequest request;
+      request.set_name(name);
+      status = tickets->GetTicket(NewContext(options).get(), request, &ticket);
+    }
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(ticket);
+      return 0;
+    }
+    print_ticket(ticket);
+    for (const auto& d : ticket.deadlines()) {
+      std::cout << "  " << d.target() << ": " << d.state()
+                << (d.has_deadline() ? absl::StrCat(", due ", TimeUtil::ToString(d.deadline()).substr(0, 16)) : "")
+                << ", used " << d.used().seconds() / 60 << " of " << d.goal().seconds() / 60 << " min"
+                << (d.business_hours() ? " (business hours)" : "") << (d.breached() ? ", BREACHED" : "")
+                << "\n";
+    }
+    if (*ticket_show) {
+      v1::ListCommentsRequest request;
+      request.set_ticket(name);
+      v1::ListCommentsResponse comments;
+      if (tickets->ListComments(NewContext(options).get(), request, &comments).ok()) {
+        for (const auto& c : comments.comments()) {
+          std::cout << "  " << TimeUtil::ToString(c.create_time()).substr(0, 16) << "  " << c.author()
+                    << (c.public_() ? "" : " (internal)") << ": " << c.body() << "\n";
+        }
+      }
+    }
+    return 0;
+  }
   if (*stats) {
     auto supervisor = v1::SupervisorService::NewStub(channel);
     v1::GetQueueStatisticsRequest request;
