@@ -545,6 +545,38 @@ TEST_F(CtiTest, TheCallsHistoryEntryCarriesItsFiguresAndTheAgentsWrapUpCodeAndNo
   EXPECT_EQ(context.recent_interactions(0).wrap_up_code(), "billing.refund");
 }
 
+TEST_F(CtiTest, AWrapUpCodeOfALaterContactNeverLandsOnAnEarlierCall) {
+  Session session(agents_.get(), kAgent);
+  ASSERT_TRUE(session.NextState().has_value());
+  CallEndedByAgent1(&session);
+  const std::string customer = Holders(kCaller)[0].name();
+  v1::AgentStatus status;
+  // Wrap-up without a code: nothing more belongs on that call.
+  ASSERT_TRUE(agents_->CompleteWrapUp(Context(kAgent).get(), v1::CompleteWrapUpRequest(), &status).ok());
+  ASSERT_NO_FATAL_FAILURE(Ready(kAgent));
+  // Then a contact that is not a telephony call, ended and wrapped up with a code.
+  v1::EnqueueContactRequest enqueue;
+  enqueue.set_channel(v1::CONTACT_CHANNEL_CALL);
+  enqueue.set_queue("queues/billing");
+  v1::Contact contact;
+  ASSERT_TRUE(contacts_->EnqueueContact(Context(kAdmin).get(), enqueue, &contact).ok());
+  auto offer = session.NextOffer();
+  ASSERT_TRUE(offer.has_value());
+  v1::AcceptOfferRequest accept;
+  accept.set_offer(offer->name());
+  v1::AcceptOfferResponse accepted;
+  ASSERT_TRUE(agents_->AcceptOffer(Context(kAgent).get(), accept, &accepted).ok());
+  v1::EndContactRequest end;
+  end.set_contact(accepted.contact());
+  ASSERT_TRUE(agents_->EndContact(Context(kAgent).get(), end, &status).ok());
+  v1::CompleteWrapUpRequest coded;
+  coded.set_wrap_up_code("sales.lead");
+  ASSERT_TRUE(agents_->CompleteWrapUp(Context(kAgent).get(), coded, &status).ok());
+  const auto history = History(customer);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_TRUE(history[0].wrap_up_code().empty());  // the earlier call keeps no code
+}
+
 TEST_F(CtiTest, ClientsCannotWriteTheFieldsTheDeskRecordsFromCallsAndWrapUps) {
   v1::CreateCustomerRequest create;
   create.mutable_customer()->set_kind(v1::CUSTOMER_KIND_INDIVIDUAL);
