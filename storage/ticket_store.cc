@@ -44,6 +44,11 @@ std::string RequestKey(std::string_view request_id) {
 
 std::string TicketName(uint64_t id) { return absl::StrCat("tickets/", id); }
 
+bool IsOpenTicketStatus(v1::TicketStatus status) {
+  return status == v1::TICKET_STATUS_NEW || status == v1::TICKET_STATUS_OPEN ||
+         status == v1::TICKET_STATUS_PENDING;
+}
+
 absl::StatusOr<v1::TicketRow> TicketStore::GetTicket(uint64_t id) const {
   rocksdb::PinnableSlice value;
   auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kTickets), TicketKey(id), &value);
@@ -74,9 +79,7 @@ void TicketStore::PutTicket(rocksdb::WriteBatch* batch, uint64_t id, uint64_t cu
   batch->Put(family, CustomerKey(customer_id, id), "").PermitUncheckedError();
   std::string open(1, 'o');
   AppendU64(&open, id);
-  const auto status = row.ticket().status();
-  if (status == v1::TICKET_STATUS_NEW || status == v1::TICKET_STATUS_OPEN ||
-      status == v1::TICKET_STATUS_PENDING) {
+  if (IsOpenTicketStatus(row.ticket().status())) {
     batch->Put(family, open, "").PermitUncheckedError();
   } else {
     batch->Delete(family, open).PermitUncheckedError();

@@ -59,5 +59,7 @@ class TicketStore {
 };
 
 std::string TicketName(uint64_t id);
+// New, open or pending: in the open index, the screen pop and the SLA timers.
+bool IsOpenTicketStatus(v1::TicketStatus status);
 
 }  // namespace servicedesk::storage

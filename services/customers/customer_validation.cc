@@ -22,13 +22,6 @@ bool IsPrintableIdentifier(absl::string_view value) {
   return true;
 }
 
-bool HasControlCharacter(absl::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') return true;
-  }
-  return false;
-}
-
 absl::Status CheckText(std::string* value, std::size_t limit, absl::string_view field) {
   *value = std::string(absl::StripAsciiWhitespace(*value));
   if (HasControlCharacter(*value)) {
@@ -69,6 +62,13 @@ absl::Status CheckEmail(std::string* address, absl::string_view field) {
 }
 
 }  // namespace
+
+bool HasControlCharacter(absl::string_view value) {
+  for (unsigned char c : value) {
+    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') return true;
+  }
+  return false;
+}
 
 bool IsValidTimestamp(const google::protobuf::Timestamp& timestamp) {
   return timestamp.seconds() >= -62135596800 && timestamp.seconds() <= 253402300799 &&

@@ -49,6 +49,9 @@ bool IsValidTimestamp(const google::protobuf::Timestamp& timestamp);
 std::size_t CountCharacters(absl::string_view utf8);
 
 // Checks a length limit in characters; `field: longer than N characters`.
+// Whether `value` holds a control character other than new line, tab and carriage return.
+bool HasControlCharacter(absl::string_view value);
+
 absl::Status CheckLength(absl::string_view value, std::size_t limit, absl::string_view field);
 
 }  // namespace servicedesk::customers

@@ -49,32 +49,29 @@ class DeskServer {
   void Shutdown();
   storage::Database* database() const { return database_.get(); }
   // Runs `fn(CtiDesk&)` on the desk loop and waits for it (tests).
-  // Runs `fn(RoutingDesk&, CtiDesk&, EventWriter&)` on the desk loop and waits for it (tests).
+  // Run `fn` on the desk loop with the desk it names and wait for its result (tests).
   template <typename Fn>
-  auto OnDesks(Fn&& fn) {
-    std::packaged_task<decltype(fn(*routing_, *cti_, *writer_))()> task(
-        [&] { return fn(*routing_, *cti_, *writer_); });
-    auto result = task.get_future();
-    loop_->Post([&task] { task(); });
-    return result.get();
-  }
-  // Runs `fn(TicketDesk&)` on the desk loop and waits for it (tests).
-  template <typename Fn>
-  auto OnTicketDesk(Fn&& fn) {
-    std::packaged_task<decltype(fn(*tickets_))()> task([&] { return fn(*tickets_); });
-    auto result = task.get_future();
-    loop_->Post([&task] { task(); });
-    return result.get();
+  auto OnDesks(Fn&& fn) {  // fn(RoutingDesk&, CtiDesk&, EventWriter&)
+    return OnLoop([&] { return fn(*routing_, *cti_, *writer_); });
   }
   template <typename Fn>
-  auto OnCtiDesk(Fn&& fn) {
-    std::packaged_task<decltype(fn(*cti_))()> task([&] { return fn(*cti_); });
+  auto OnTicketDesk(Fn&& fn) {  // fn(TicketDesk&)
+    return OnLoop([&] { return fn(*tickets_); });
+  }
+  template <typename Fn>
+  auto OnCtiDesk(Fn&& fn) {  // fn(CtiDesk&)
+    return OnLoop([&] { return fn(*cti_); });
+  }
+
+ private:
+  template <typename Fn>
+  auto OnLoop(Fn&& fn) {
+    std::packaged_task<decltype(fn())()> task(std::forward<Fn>(fn));
     auto result = task.get_future();
     loop_->Post([&task] { task(); });
     return result.get();
   }
 
- private:
   DeskServer() = default;
   absl::Status LoadDemoData();
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/common/page_token.h"
+#include "services/customers/customer_validation.h"
 #include "services/customers/resource_names.h"
 #include "services/server/logging.h"
 #include "services/server/routing_proto.h"
@@ -40,20 +41,13 @@ absl::StatusOr<uint64_t> ParseTicketName(const std::string& name, const std::str
   return id;
 }
 
-bool HasControl(const std::string& text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 && c != '\n' && c != '\t' && c != '\r';
-  });
-}
-
 absl::Status CheckText(std::string* text, std::size_t limit, const std::string& field, bool required) {
   *text = std::string(absl::StripAsciiWhitespace(*text));
   if (required && text->empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   if (text->size() > limit) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", limit, " bytes, got ", text->size()));
   }
-  if (HasControl(*text)) return absl::InvalidArgumentError(absl::StrCat(field, ": contains control characters"));
+  if (customers::HasControlCharacter(*text)) return absl::InvalidArgumentError(absl::StrCat(field, ": contains control characters"));
   return absl::OkStatus();
 }
 
@@ -61,10 +55,7 @@ tickets::TicketStatus ToCore(v1::TicketStatus status) {
   return static_cast<tickets::TicketStatus>(static_cast<int>(status) - 1);
 }
 
-bool IsOpen(v1::TicketStatus status) {
-  return status == v1::TICKET_STATUS_NEW || status == v1::TICKET_STATUS_OPEN ||
-         status == v1::TICKET_STATUS_PENDING;
-}
+bool IsOpen(v1::TicketStatus status) { return storage::IsOpenTicketStatus(status); }
 
 std::string StatusWord(v1::TicketStatus status) {
   return tickets::TicketStatusName(ToCore(status));
@@ -271,10 +262,10 @@ absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& f
   }
   for (const auto& [key, value] : ticket->custom_fields()) {
     const std::string name = absl::StrCat(f("custom_fields"), "[\"", key.substr(0, 64), "\"]");
-    if (key.empty() || key.size() > kCustomKey || HasControl(key)) {
+    if (key.empty() || key.size() > kCustomKey || customers::HasControlCharacter(key)) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": keys are 1 to ", kCustomKey, " characters"));
     }
-    if (value.size() > kCustomValue || HasControl(value)) {
+    if (value.size() > kCustomValue || customers::HasControlCharacter(value)) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": at most ", kCustomValue, " bytes, no control characters"));
     }
   }
