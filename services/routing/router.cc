@@ -615,7 +615,9 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
     return absl::InvalidArgumentError(absl::StrCat("channel: queue '", spec.queue, "' does not take ",
                                                    ChannelName(spec.channel), "s"));
   }
-  if (mode == AdmitMode::kNew && queue.length() >= queue.config.max_length) {
+  // A ticket is stored before it is routed, and must be worked: a full queue refuses calls
+  // (the caller hears busy), never tickets.
+  if (mode == AdmitMode::kNew && IsVoice(spec.channel) && queue.length() >= queue.config.max_length) {
     return absl::ResourceExhaustedError(
         absl::StrCat("queue: '", spec.queue, "' is full (", queue.config.max_length, " waiting)"));
   }
@@ -662,6 +664,11 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
   contact->preferred = preferred;
   Contact* raw = contact.get();
   contacts_[raw->id] = std::move(contact);
+  if (mode == AdmitMode::kConnect) {
+    // Recorded as queued (its id is taken for good) and left connected by the caller.
+    events_.push_back(ContactQueued{raw->id});
+    return raw->id;
+  }
 
   if (!restoring && preferred && queue.config.preferred_agent_window > absl::ZeroDuration()) {
     const Agent& agent = *agents_[*preferred];
@@ -1124,7 +1131,154 @@ absl::Status Router::SetNotReady(const std::string& agent_name, const std::strin
   return absl::OkStatus();
 }
 
-absl::Status Router::Abandon(uint64_t contact_id) {
+absl::Status Router::Abandon(uint64_t contact_id) { return Remove(contact_id, /*withdrawn=*/false); }
+
+absl::Status Router::Withdraw(uint64_t contact_id) { return Remove(contact_id, /*withdrawn=*/true); }
+
+absl::Status Router::CheckCanWork(const Agent& a, Channel channel, const std::string& name) const {
+  switch (a.state) {
+    case AgentState::kLoggedOut:
+      return absl::FailedPreconditionError(absl::StrCat("agent: '", name, "' is LOGGED_OUT"));
+    case AgentState::kWrapUp:
+      return absl::FailedPreconditionError(
+          absl::StrCat("agent: '", name, "' is WRAP_UP; complete the wrap-up first"));
+    default:
+      break;
+  }
+  if (a.pending_offer) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent: '", name, "' has an offer ringing; answer it first"));
+  }
+  if (IsVoice(channel) ? a.active_calls + a.active_tickets > 0
+                       : a.active_calls > 0 || a.active_tickets >= a.max_tickets) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "agent: '", name, "' has no capacity for a ", ChannelName(channel), " (", a.active_calls,
+        " call(s), ", a.active_tickets, " of ", a.max_tickets, " tickets)"));
+  }
+  return absl::OkStatus();
+}
+
+void Router::ConnectWith(Contact* contact, Agent* a) {
+  if (a->state == AgentState::kNotReady && !a->requested_not_ready) {
+    a->requested_not_ready = a->reason;  // back to it when the work ends
+  }
+  (IsVoice(contact->spec.channel) ? a->active_calls : a->active_tickets)++;
+  contact->state = ContactState::kActive;
+  contact->agent = a->index;
+  contact->offer.reset();
+  contact->reserved = false;
+  contact->answer_time = Now();
+  ++contact->overflow_generation;  // no overflow once connected
+  events_.push_back(ContactLeft{contact->id, /*answered=*/true});
+  SetState(a, AgentState::kBusy, "");
+  Refresh(a);
+}
+
+absl::StatusOr<Accepted> Router::Pick(const std::string& agent_name, uint64_t contact_id) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact* contact = it->second.get();
+  if (contact->state != ContactState::kWaiting && contact->state != ContactState::kOffered) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("contact: ", contact_id, " is not waiting (connected or ended)"));
+  }
+  Agent* a = *agent;
+  if (auto s = CheckCanWork(*a, contact->spec.channel, agent_name); !s.ok()) return s;
+  if (contact->state == ContactState::kOffered) {
+    EndOffer(FindOffer(*contact->offer), OfferState::kWithdrawn, /*counts_as_miss=*/false,
+             /*requeue=*/false);
+  } else {
+    Unplace(contact);
+  }
+  ConnectWith(contact, a);
+  return Accepted{contact->id, Now() - contact->enqueue_time};
+}
+
+absl::StatusOr<uint64_t> Router::Connect(const std::string& agent_name, const ContactSpec& spec) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  if (auto s = CheckCanWork(**agent, spec.channel, agent_name); !s.ok()) return s;
+  ContactSpec direct = spec;
+  direct.preferred_agent.clear();
+  auto id = Admit(direct, next_contact_, AdmitMode::kConnect);
+  if (!id.ok()) return id.status();
+  ConnectWith(contacts_[*id].get(), *agent);
+  return *id;
+}
+
+absl::Status Router::Move(uint64_t contact_id, const std::string& queue_name) {
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact* contact = it->second.get();
+  if (contact->state != ContactState::kWaiting && contact->state != ContactState::kOffered) {
+    return absl::FailedPreconditionError(absl::StrCat("contact: ", contact_id, " is not waiting"));
+  }
+  auto target = queue_index_.find(queue_name);
+  if (target == queue_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("queue: '", queue_name.substr(0, 100), "' not found"));
+  }
+  Queue& to = *queues_[target->second];
+  if (!to.serves[static_cast<int>(contact->spec.channel)]) {
+    return absl::InvalidArgumentError(absl::StrCat("queue: '", queue_name, "' does not take ",
+                                                   ChannelName(contact->spec.channel), "s"));
+  }
+  if (to.index == contact->queue) return absl::OkStatus();
+  if (contact->state == ContactState::kOffered) {
+    EndOffer(FindOffer(*contact->offer), OfferState::kWithdrawn, /*counts_as_miss=*/false,
+             /*requeue=*/false);
+  } else {
+    Unplace(contact);
+  }
+  contact->queue = to.index;
+  contact->spec.queue = queue_name;
+  contact->reserved = false;
+  contact->declined_by.clear();  // other agents, other reasons
+  contact->key = OrderKey(*contact, to);
+  ++contact->overflow_generation;
+  if (to.config.max_wait > absl::ZeroDuration() && to.overflow_to != UINT32_MAX) {
+    AddTimer(std::max(contact->enqueue_time + to.config.max_wait, Now() + absl::Microseconds(1)),
+             kOverflowDue, contact->id, contact->overflow_generation);
+  }
+  events_.push_back(ContactChanged{contact->id});
+  Place(contact);
+  MatchContact(contact);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Reprioritize(uint64_t contact_id, int priority_adjust) {
+  if (priority_adjust < -100 || priority_adjust > 100) {
+    return absl::InvalidArgumentError("priority_adjust: must be -100 to 100");
+  }
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact* contact = it->second.get();
+  if (contact->spec.priority_adjust == priority_adjust) return absl::OkStatus();
+  if (contact->state != ContactState::kWaiting) {
+    contact->spec.priority_adjust = priority_adjust;  // offered: its place if it comes back
+    if (contact->state == ContactState::kOffered) {
+      contact->key = OrderKey(*contact, *queues_[contact->queue]);
+      events_.push_back(ContactChanged{contact->id});
+    }
+    return absl::OkStatus();
+  }
+  Unplace(contact);
+  contact->spec.priority_adjust = priority_adjust;
+  contact->key = OrderKey(*contact, *queues_[contact->queue]);
+  events_.push_back(ContactChanged{contact->id});
+  Place(contact);
+  MatchContact(contact);
+  return absl::OkStatus();
+}
+
+absl::Status Router::Remove(uint64_t contact_id, bool withdrawn) {
   auto it = contacts_.find(contact_id);
   if (it == contacts_.end()) {
     return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
@@ -1140,7 +1294,7 @@ absl::Status Router::Abandon(uint64_t contact_id) {
   } else {
     Unplace(&contact);
   }
-  events_.push_back(ContactLeft{contact_id, /*answered=*/false});
+  events_.push_back(ContactLeft{contact_id, /*answered=*/false, withdrawn});
   Forget(contacts_.find(contact_id));
   return absl::OkStatus();
 }
@@ -1272,14 +1426,27 @@ absl::StatusOr<ContactView> Router::GetContact(uint64_t id) const {
                      c.enqueue_time,
                      c.answer_time,
                      c.agent ? agents_[*c.agent]->config.name : "",
-                     PriorityOf(c, Now())};
+                     PriorityOf(c, Now()),
+                     c.spec.reference};
 }
 
 absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) const {
   auto it = queue_index_.find(queue);
   if (it == queue_index_.end()) return absl::NotFoundError(absl::StrCat("queue: '", queue, "' not found"));
+  const Queue& listed = *queues_[it->second];
+  std::vector<WaitKey> keys(listed.waiting.begin(), listed.waiting.end());
+  if (listed.held_for_preferred > 0) {
+    // Held for their preferred agent, they wait all the same: a supervisor sees them.
+    for (const auto& agent : agents_) {
+      for (const WaitKey& key : agent->reserved) {
+        if (key.pointer->queue == listed.index) keys.push_back(key);
+      }
+    }
+    std::sort(keys.begin(), keys.end());
+  }
   std::vector<uint64_t> ids;
-  for (const auto& key : queues_[it->second]->waiting) ids.push_back(key.contact);
+  ids.reserve(keys.size());
+  for (const auto& key : keys) ids.push_back(key.contact);
   return ids;
 }
 

@@ -62,13 +62,21 @@ struct ContactOverflowed {
 struct ContactQueued {
   uint64_t contact = 0;
 };
-// A contact stopped waiting for good: answered (an offer accepted) or abandoned.
+// A contact stopped waiting for good: answered (an offer accepted, or picked by an agent),
+// abandoned (the customer left), or withdrawn (its owner took it out: a ticket solved or
+// assigned by hand), which counts as neither answered nor abandoned.
 struct ContactLeft {
   uint64_t contact = 0;
   bool answered = false;
+  bool withdrawn = false;
+};
+// A waiting contact moved to another queue or changed priority (Move, Reprioritize): its
+// stored row is rewritten.
+struct ContactChanged {
+  uint64_t contact = 0;
 };
 using RoutingEvent = std::variant<OfferMade, OfferEnded, AgentStateChanged, ContactOverflowed,
-                                  ContactQueued, ContactLeft>;
+                                  ContactQueued, ContactLeft, ContactChanged>;
 
 // One candidate the rule compared. Numbers only: a trace is recorded for every offer, so it
 // is kept cheap and described in words when someone asks for it (Describe).
@@ -117,6 +125,7 @@ struct ContactView {
   std::optional<absl::Time> answer_time;
   std::string agent;  // offered to or connected with
   double priority;    // at the time of the call
+  std::string reference;  // ContactSpec::reference
 };
 
 struct Accepted {
@@ -159,6 +168,23 @@ class Router {
   absl::StatusOr<uint64_t> Enqueue(const ContactSpec& spec);
   // The contact left while waiting or being offered (the caller hung up).
   absl::Status Abandon(uint64_t contact);
+  // The same, but the contact's owner took it out (not counted as abandoned).
+  absl::Status Withdraw(uint64_t contact);
+
+  // Deferrable work an agent chooses instead of being offered (a ticket picked from a list):
+  // Pick connects a waiting (or offered: the offer is withdrawn) contact with the agent;
+  // Connect admits a new contact already connected with the agent. Both need the agent
+  // logged in, out of wrap-up, with no offer ringing, and with capacity for the channel
+  // (FAILED_PRECONDITION naming what is missing). An agent NOT_READY may pick: they are
+  // busy with it and NOT_READY again (same reason) when it ends, and get no offers meanwhile.
+  absl::StatusOr<Accepted> Pick(const std::string& agent, uint64_t contact);
+  absl::StatusOr<uint64_t> Connect(const std::string& agent, const ContactSpec& spec);
+  // A waiting or offered contact to another queue, keeping its enqueue time (a pending offer
+  // is withdrawn). INVALID_ARGUMENT when the queue does not take its channel.
+  absl::Status Move(uint64_t contact, const std::string& queue);
+  // A new priority_adjust (-100 to 100): a waiting contact takes its new place at once; a
+  // connected one keeps it for a transfer.
+  absl::Status Reprioritize(uint64_t contact, int priority_adjust);
 
   // Persistence. What must be stored to bring a waiting (or offered) contact back after a
   // restart: its spec with the queue it waits in now and its enqueue time. NOT_FOUND for a
@@ -185,7 +211,7 @@ class Router {
 
   absl::StatusOr<AgentView> GetAgent(const std::string& agent) const;
   absl::StatusOr<ContactView> GetContact(uint64_t contact) const;
-  // Waiting contacts of a queue, best first.
+  // Waiting contacts of a queue, best first (those held for their preferred agent included).
   absl::StatusOr<std::vector<uint64_t>> Waiting(const std::string& queue) const;
   absl::StatusOr<DecisionTrace> Trace(uint64_t offer) const;
   // A pending offer as it was made (to re-send it to an agent who reconnected).
@@ -294,7 +320,11 @@ class Router {
   // The checks shared by Enqueue, Restore and transfers, then admission under `id`.
   // kRestore and kTransfer skip the queue's length limit; kRestore also the preferred-agent
   // reservation and the ContactQueued event.
-  enum class AdmitMode { kNew, kRestore, kTransfer };
+  // kConnect: admitted already connected with an agent (Connect), never placed.
+  enum class AdmitMode { kNew, kRestore, kTransfer, kConnect };
+  absl::Status CheckCanWork(const Agent& agent, Channel channel, const std::string& name) const;
+  void ConnectWith(Contact* contact, Agent* agent);
+  absl::Status Remove(uint64_t contact, bool withdrawn);
   absl::StatusOr<uint64_t> Admit(const ContactSpec& spec, uint64_t id, AdmitMode mode);
   absl::StatusOr<uint64_t> Transfer(const std::string& agent, uint64_t contact,
                                     const std::string& queue, const std::string& to_agent);

@@ -103,6 +103,9 @@ struct ContactSpec {
   std::string preferred_agent;                 // optional
   // Kept across overflow and re-queue; defaults to now.
   std::optional<absl::Time> enqueue_time;
+  // What the contact is about, for its owner (a ticket's name, "tickets/42"); kept across
+  // overflow, transfer and restart, not used by routing.
+  std::string reference;
 };
 
 }  // namespace servicedesk::routing

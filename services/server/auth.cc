@@ -86,7 +86,7 @@ const AccessPolicy& AccessPolicy::Default() {
     p->rules_["/servicedesk.v1.CtiService/StreamEvents"] = {Role::kCti, Role::kAdmin};
     const std::string tickets = "/servicedesk.v1.TicketService/";
     for (const char* method : {"CreateTicket", "GetTicket", "ListTickets", "UpdateTicket", "AddComment",
-                               "ListComments", "ChangeStatus"}) {
+                               "ListComments", "ChangeStatus", "PickTicket", "HandBackTicket"}) {
       p->rules_[tickets + method] = desk;
     }
     p->rules_["/servicedesk.v1.SupervisorService/GetQueueStatistics"] = {Role::kSupervisor, Role::kAdmin};

@@ -396,13 +396,16 @@ absl::Status ReadSlaRule(const toml::table& t, const std::string& field, SlaRule
 // [tickets], with [[tickets.sla]] rules; the default targets are keys of [tickets] itself.
 absl::Status ReadTickets(const toml::table& t, TicketsConfig* tickets) {
   if (auto s = CheckKeys(t, "tickets",
-                         {"reopen_days", "time_zone", "working_days", "working_hours", "holidays",
+                         {"reopen_days", "breach_priority_boost", "time_zone", "working_days", "working_hours", "holidays",
                           "first_response_minutes", "resolution_minutes", "business_hours",
                           "warning_percent", "sla"});
       !s.ok()) {
     return s;
   }
   if (auto s = Read(t, "tickets", "reopen_days", &tickets->reopen_days); !s.ok()) return s;
+  if (auto s = Read(t, "tickets", "breach_priority_boost", &tickets->breach_priority_boost); !s.ok()) {
+    return s;
+  }
   if (auto s = Read(t, "tickets", "time_zone", &tickets->time_zone); !s.ok()) return s;
   if (auto s = ReadStrings(t, "tickets", "working_days", &tickets->working_days); !s.ok()) return s;
   if (auto s = Read(t, "tickets", "working_hours", &tickets->working_hours); !s.ok()) return s;
@@ -580,6 +583,9 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (config.tickets.reopen_days < 0 || config.tickets.reopen_days > 365) {
     return absl::InvalidArgumentError("tickets.reopen_days: must be 0 to 365");
+  }
+  if (config.tickets.breach_priority_boost < 0 || config.tickets.breach_priority_boost > 100) {
+    return absl::InvalidArgumentError("tickets.breach_priority_boost: must be 0 to 100");
   }
   if (auto rules = TicketRulesFrom(config.tickets); !rules.ok()) return rules.status();
   // A queue's resource name: "queues/" and an id.

@@ -69,6 +69,9 @@ struct TicketsConfig {
   // A solved ticket the customer comes back to within this many days is reopened; later
   // (or once closed) a new ticket linked to it is created. 0 to 365.
   int reopen_days = 7;
+  // A waiting ticket whose SLA target was breached rises this much in its queue's routing
+  // priority (a minute of waiting is worth 1). 0 to 100.
+  int breach_priority_boost = 25;
   // The business calendar SLA clocks count in: working days, hours and holidays, in a zone.
   std::string time_zone = "UTC";
   std::vector<std::string> working_days = {"mon", "tue", "wed", "thu", "fri"};

@@ -221,7 +221,7 @@ void CtiDesk::Instruct(const std::string& source, v1::RoutingInstruction instruc
 }
 
 void CtiDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                           rocksdb::WriteBatch* batch) {
+                           rocksdb::WriteBatch* batch, std::vector<v1::Event>* /*more_events*/) {
   // An agent who left wrap-up without a code has nothing more to record on that call: a
   // later wrap-up (of a ticket, of a call without a customer file) is not about it.
   for (const auto& event : events) {
@@ -481,6 +481,12 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
                                          : router.TransferToAgent(view->agent, link.contact, move->agent);
         if (moved.ok()) link.contact = *moved;
         else anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
+      } else if (view.ok() && move->agent.empty() && !move->queue.empty()) {
+        // Still waiting: the same contact moves, keeping its enqueue time, and the queues'
+        // figures see no abandon and no new offer.
+        if (auto moved = router.Move(link.contact, move->queue); !moved.ok()) {
+          anomalies.push_back(absl::StrCat("transfer not routed: ", moved.message()));
+        }
       } else if (view.ok()) {
         auto spec = router.WaitingRecord(link.contact);
         if (spec.ok()) {
@@ -570,7 +576,7 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
               {"what", what}});
   }
   applying_ = true;
-  auto stored = routing_->Commit(principal, &batch, event);
+  auto stored = routing_->Commit(principal, &batch, {event});
   applying_ = false;
   ArmTimer();
   return stored;

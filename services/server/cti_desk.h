@@ -81,7 +81,7 @@ class CtiDesk : public RoutingDesk::Observer {
   // RoutingDesk::Observer: accepted offers of calls become "connect" instructions, withdrawn
   // ones "withdraw", stored in the routing change's batch and sent once it is written.
   void BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                    rocksdb::WriteBatch* batch) override;
+                    rocksdb::WriteBatch* batch, std::vector<v1::Event>* more_events) override;
   void AfterCommit(const absl::Status& stored) override;
 
   // The wrap-up recorder of the routing desk: the code and notes go on the history entry of

@@ -29,17 +29,6 @@ std::string DefinitionName(const v1::RoutingConfigChanged& definition) {
   }
 }
 
-const char* ContactStateName(routing::ContactState state) {
-  switch (state) {
-    case routing::ContactState::kWaiting: return "WAITING";
-    case routing::ContactState::kOffered: return "OFFERED";
-    case routing::ContactState::kActive: return "CONNECTED";
-    case routing::ContactState::kEnded: return "ENDED";
-    case routing::ContactState::kAbandoned: return "ABANDONED";
-  }
-  return "?";
-}
-
 v1::AgentEvent Stamped(absl::Time now) {
   v1::AgentEvent event;
   *event.mutable_time() = ToTimestamp(now);
@@ -312,6 +301,11 @@ std::vector<v1::Queue> RoutingDesk::Queues() const {
   return out;
 }
 
+const v1::Queue* RoutingDesk::FindQueue(const std::string& name) const {
+  auto it = queues_.find(name);
+  return it == queues_.end() ? nullptr : &it->second;
+}
+
 std::vector<v1::Agent> RoutingDesk::Agents() const {
   std::vector<v1::Agent> out;
   for (const auto& [name, agent] : agents_) out.push_back(agent);
@@ -324,10 +318,10 @@ absl::Status RoutingDesk::Commit(const std::string& principal) {
 }
 
 absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBatch* batch,
-                                 v1::Event* leading) {
+                                 const std::vector<v1::Event*>& leading) {
   const std::vector<routing::RoutingEvent> events = router_.TakeEvents();
   absl::Status stored = absl::OkStatus();
-  if (!events.empty() || batch->Count() > 0 || leading != nullptr) {
+  if (!events.empty() || batch->Count() > 0 || !leading.empty()) {
     v1::Event event;
     *event.mutable_time() = ToTimestamp(clock_->Now());
     event.set_principal(principal);
@@ -350,9 +344,18 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
         } else {
           change->mutable_contact_overflowed()->set_contact_id(moved->contact);
         }
+      } else if (const auto* changed_contact = std::get_if<routing::ContactChanged>(&routing_event)) {
+        if (auto spec = router_.WaitingRecord(changed_contact->contact); spec.ok()) {
+          *change->mutable_contact_changed() = RowFromSpec(changed_contact->contact, *spec);
+          store_.PutContact(batch, change->contact_changed());
+        } else {
+          change->mutable_contact_changed()->set_contact_id(changed_contact->contact);
+        }
       } else if (const auto* left = std::get_if<routing::ContactLeft>(&routing_event)) {
         if (left->answered) {
           change->set_contact_answered(ContactName(left->contact));
+        } else if (left->withdrawn) {
+          change->set_contact_withdrawn(ContactName(left->contact));
         } else {
           change->set_contact_abandoned(ContactName(left->contact));
         }
@@ -382,12 +385,13 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
       }
     }
     if (new_contacts) store_.PutNextContactId(batch, router_.next_contact_id());
+    std::vector<v1::Event> more_events;
     if (!events.empty()) {
-      for (Observer* observer : observers_) observer->BeforeCommit(events, batch);
+      for (Observer* observer : observers_) observer->BeforeCommit(events, batch, &more_events);
     }
-    std::vector<v1::Event*> written;
-    if (leading != nullptr) written.push_back(leading);
-    if (!events.empty() || leading == nullptr) written.push_back(&event);
+    std::vector<v1::Event*> written = leading;
+    if (!events.empty() || leading.empty()) written.push_back(&event);
+    for (v1::Event& more : more_events) written.push_back(&more);
     auto seq = writer_->Commit(batch, written);
     if (!seq.ok()) {
       stored = seq.status();
@@ -446,6 +450,7 @@ void RoutingDesk::SendOffer(const routing::OfferMade& made, bool new_offer) {
   *offer->mutable_expire_time() = ToTimestamp(made.expires);
   *offer->mutable_waited() = ToDuration(clock_->Now() - contact->enqueue_time);
   offer->set_priority(contact->priority);
+  offer->set_reference(contact->reference);
   auto record = router_.WaitingRecord(made.contact);
   if (record.ok() && !record->customer.empty()) {
     v1::GetCustomerContextRequest request;
@@ -747,6 +752,7 @@ absl::StatusOr<v1::Contact> RoutingDesk::ContactProto(uint64_t id) const {
   contact.set_priority(view->priority);
   contact.set_state(ContactStateName(view->state));
   contact.set_agent(view->agent);
+  contact.set_reference(view->reference);
   if (auto record = router_.WaitingRecord(id); record.ok()) contact.set_customer(record->customer);
   return contact;
 }

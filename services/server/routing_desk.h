@@ -69,6 +69,8 @@ class RoutingDesk {
   std::vector<v1::ReasonCode> ReasonCodes() const;
   std::vector<v1::Queue> Queues() const;
   std::vector<v1::Agent> Agents() const;
+  const v1::Queue* FindQueue(const std::string& name) const;
+  bool HasAgent(const std::string& name) const { return agents_.contains(name); }
 
   // Sessions. Open logs the agent in; a previous session of the agent is closed (ABORTED).
   // `session_id` tells an old session's end from the current one's.
@@ -110,13 +112,14 @@ class RoutingDesk {
   // changes together with the caller's rows and event, in one batch.
   routing::Router& router() { return router_; }
   // Told every routing event: `BeforeCommit` may add rows to the batch that is about to be
-  // written (the CTI desk stores the instructions for the telephony that accepted offers of
-  // calls become), `AfterCommit` runs once it is written (they are sent).
+  // written, and events written after the routing one (the CTI desk stores the instructions
+  // for the telephony that accepted offers of calls become; the ticket desk assigns the
+  // ticket whose offer was accepted), `AfterCommit` runs once it is written (they are sent).
   class Observer {
    public:
     virtual ~Observer() = default;
     virtual void BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                              rocksdb::WriteBatch* batch) = 0;
+                              rocksdb::WriteBatch* batch, std::vector<v1::Event>* more_events) = 0;
     virtual void AfterCommit(const absl::Status& stored) = 0;
   };
   void AddObserver(Observer* observer) { observers_.push_back(observer); }
@@ -135,10 +138,11 @@ class RoutingDesk {
   void StorageFailed(const absl::Status& status) const;
   absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
   // Writes the router's events with `batch` (which may already hold rows) as one event,
-  // after `leading` when given, then tells the sessions and re-arms the timer. A storage
-  // failure is returned: the change is in memory but not durable, which the caller must hear.
+  // after `leading` (when given, in order), then tells the sessions and re-arms the timer.
+  // A storage failure is returned: the change is in memory but not durable, which the
+  // caller must hear.
   absl::Status Commit(const std::string& principal, rocksdb::WriteBatch* batch,
-                      v1::Event* leading = nullptr);
+                      const std::vector<v1::Event*>& leading = {});
 
  private:
   struct Session {

@@ -310,6 +310,17 @@ v1::RoutingTrace TraceToProto(const routing::DecisionTrace& trace) {
   return out;
 }
 
+const char* ContactStateName(routing::ContactState state) {
+  switch (state) {
+    case routing::ContactState::kWaiting: return "WAITING";
+    case routing::ContactState::kOffered: return "OFFERED";
+    case routing::ContactState::kActive: return "CONNECTED";
+    case routing::ContactState::kEnded: return "ENDED";
+    case routing::ContactState::kAbandoned: return "ABANDONED";
+  }
+  return "?";
+}
+
 v1::WaitingContactRow RowFromSpec(uint64_t contact_id, const routing::ContactSpec& spec) {
   v1::WaitingContactRow row;
   row.set_contact_id(contact_id);
@@ -326,6 +337,7 @@ v1::WaitingContactRow RowFromSpec(uint64_t contact_id, const routing::ContactSpe
   }
   row.set_preferred_agent(spec.preferred_agent);
   if (spec.enqueue_time) *row.mutable_enqueue_time() = ToTimestamp(*spec.enqueue_time);
+  row.set_reference(spec.reference);
   return row;
 }
 
@@ -344,6 +356,7 @@ absl::StatusOr<routing::ContactSpec> SpecFromRow(const v1::WaitingContactRow& ro
   }
   spec.preferred_agent = row.preferred_agent();
   spec.enqueue_time = FromTimestamp(row.enqueue_time());
+  spec.reference = row.reference();
   return spec;
 }
 

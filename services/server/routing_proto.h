@@ -29,6 +29,8 @@ absl::Status CheckResourceName(absl::string_view name, absl::string_view collect
 std::string ResourceId(absl::string_view name);
 
 std::string ContactName(uint64_t id);
+// WAITING, OFFERED, CONNECTED, ENDED, ABANDONED.
+const char* ContactStateName(routing::ContactState state);
 std::string OfferName(uint64_t id);
 absl::StatusOr<uint64_t> ParseContactName(absl::string_view name, absl::string_view field);
 absl::StatusOr<uint64_t> ParseOfferName(absl::string_view name, absl::string_view field);

@@ -82,7 +82,7 @@ void SupervisorDesk::RefreshThresholds() {
 }
 
 void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                                  rocksdb::WriteBatch*) {
+                                  rocksdb::WriteBatch*, std::vector<v1::Event>*) {
   const absl::Time now = clock_->Now();
   routing::Router& router = routing_->router();
   for (const auto& event : events) {
@@ -110,6 +110,9 @@ void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& even
       const Followed f = followed->second;
       contacts_.erase(followed);
       const absl::Duration waited = std::max(now - f.enqueued, absl::ZeroDuration());
+      // Taken out by its owner (a ticket solved or assigned by hand): the customer did not
+      // give up, so it is no abandon; nor an answer.
+      if (left->withdrawn) continue;
       if (!left->answered) {
         stats_.Abandoned(f.queue, now, waited, f.callback);
         continue;

@@ -36,7 +36,7 @@ class SupervisorDesk : public RoutingDesk::Observer {
   void Start();
 
   void BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                    rocksdb::WriteBatch* batch) override;
+                    rocksdb::WriteBatch* batch, std::vector<v1::Event>* more_events) override;
   void AfterCommit(const absl::Status&) override {}
 
   // On the loop. `queue` empty: every queue defined or seen. NOT_FOUND for an unknown queue.

@@ -122,7 +122,7 @@ constexpr const char* kMutable[] = {"subject", "description", "priority", "queue
 
 TicketDesk::TicketDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
                        storage::EventWriter* writer, const storage::CustomerStore* customers,
-                       const RoutingDesk* routing)
+                       RoutingDesk* routing)
     : config_(config), clock_(clock), loop_(loop), writer_(writer), customers_(customers),
       routing_(routing), store_(db), timer_(loop->context()) {
   auto rules = TicketRulesFrom(config.tickets);
@@ -133,6 +133,7 @@ TicketDesk::TicketDesk(const Config& config, const Clock* clock, DeskLoop* loop,
     calendar = tickets::BusinessCalendar::Create(rules_.calendar);
   }
   calendar_ = std::make_unique<tickets::BusinessCalendar>(*std::move(calendar));
+  routing_->AddObserver(this);
 }
 
 absl::Status TicketDesk::Start() {
@@ -141,7 +142,21 @@ absl::Status TicketDesk::Start() {
   for (uint64_t id : *open) {
     auto row = store_.GetTicket(id);
     if (!row.ok()) return row.status();
-    Schedule(id, LoadClocks(*row));
+    Clocks clocks = LoadClocks(*row);
+    Schedule(id, clocks);
+    // A waiting contact came back with the routing desk's restore; one being worked did not
+    // (every agent is logged out after a restart): an unassigned ticket waits again.
+    v1::Ticket ticket = row->ticket();
+    const bool live = LiveContact(ticket).has_value();
+    const bool wants_queue = (ticket.status() == v1::TICKET_STATUS_NEW || ticket.status() == v1::TICKET_STATUS_OPEN) &&
+                             ticket.assignee().empty() && !ticket.queue().empty();
+    if (live || (ticket.contact().empty() && !wants_queue)) continue;
+    rocksdb::WriteBatch batch;
+    v1::Event event;
+    event.mutable_ticket_changed()->set_change("routing_restored");
+    if (auto s = Commit(&batch, id, ticket, clocks, &row->ticket(), kSystemPrincipal, "", &event); !s.ok()) {
+      return s;
+    }
   }
   ArmTimer();  // what fell due while the server was down is written at once
   return absl::OkStatus();
@@ -224,7 +239,7 @@ void TicketDesk::RunDueSla() {
     Clocks clocks = LoadClocks(*row);
     v1::Ticket ticket = row->ticket();
     rocksdb::WriteBatch batch;
-    if (auto s = Commit(&batch, id, ticket, clocks, kSystemPrincipal, "", nullptr); !s.ok()) {
+    if (auto s = Commit(&batch, id, ticket, clocks, &row->ticket(), kSystemPrincipal, "", nullptr); !s.ok()) {
       LogEvent(spdlog::level::err, "tickets.sla_not_persisted",
                {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
       routing_->StorageFailed(s);
@@ -271,15 +286,19 @@ absl::Status TicketDesk::ValidateFields(v1::Ticket* ticket, const std::string& f
   }
   if (check_queue && !ticket->queue().empty()) {
     if (auto s = CheckResourceName(ticket->queue(), "queues", f("queue")); !s.ok()) return s;
-    const auto queues = routing_->Queues();
-    if (std::none_of(queues.begin(), queues.end(), [&](const v1::Queue& q) { return q.name() == ticket->queue(); })) {
+    const v1::Queue* queue = routing_->FindQueue(ticket->queue());
+    if (queue == nullptr) {
       return absl::NotFoundError(absl::StrCat(f("queue"), ": '", ticket->queue(), "' is not defined"));
+    }
+    if (std::find(queue->channels().begin(), queue->channels().end(), v1::CONTACT_CHANNEL_TICKET) ==
+        queue->channels().end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f("queue"), ": '", ticket->queue(), "' does not take tickets (its channels)"));
     }
   }
   if (check_assignee && !ticket->assignee().empty()) {
     if (auto s = CheckResourceName(ticket->assignee(), "agents", f("assignee")); !s.ok()) return s;
-    const auto agents = routing_->Agents();
-    if (std::none_of(agents.begin(), agents.end(), [&](const v1::Agent& a) { return a.name() == ticket->assignee(); })) {
+    if (!routing_->HasAgent(ticket->assignee())) {
       return absl::NotFoundError(absl::StrCat(f("assignee"), ": '", ticket->assignee(), "' is not defined"));
     }
   }
@@ -306,6 +325,8 @@ absl::StatusOr<v1::Ticket> TicketDesk::Create(v1::CreateTicketRequest request, c
     return absl::InvalidArgumentError("ticket.status: output only (a ticket starts new; ChangeStatus moves it)");
   }
   ticket.clear_reopens();
+  ticket.clear_contact();
+  ticket.clear_contact_state();
   auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
   if (!customer_id.ok()) return customer_id.status();
   v1::Customer customer;
@@ -353,41 +374,29 @@ absl::StatusOr<v1::Ticket> TicketDesk::CreateValidated(v1::Ticket ticket, const 
   const std::string what = ticket.reopens().empty()
                                ? absl::StrCat("ticket created: ", ticket.subject())
                                : absl::StrCat("ticket created, reopening ", ticket.reopens(), ": ", ticket.subject());
-  if (auto s = Commit(&batch, id, ticket, *clocks, principal, what, &event); !s.ok()) return s;
+  if (auto s = Commit(&batch, id, ticket, *clocks, nullptr, principal, what, &event); !s.ok()) return s;
   return ticket;
 }
 
-absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket,
-                                Clocks& clocks, const std::string& principal, const std::string& what,
-                                v1::Event* event) {
-  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
-  if (!customer_id.ok()) return customer_id.status();
-  const absl::Time now = clock_->Now();
-
-  // The SLA warnings and breaches due by now, each once; and every deadline, for the ticket.
-  struct Fired {
-    const char* target;
-    tickets::SlaEvent event;
-  };
-  std::vector<Fired> fired;
+TicketDesk::Evaluation TicketDesk::Evaluate(v1::Ticket& ticket, Clocks& clocks, v1::TicketRow* row,
+                                            absl::Time now) const {
+  Evaluation out;
   ticket.clear_deadlines();
   ticket.set_overdue(false);
-  std::optional<absl::Time> next_deadline;
-  v1::TicketRow row;
   for (auto [target, clock, is_resolution] :
        {std::tuple{"first_response", &clocks.first_response, false},
         std::tuple{"resolution", &clocks.resolution, true}}) {
     if (!clock->has_value()) continue;
-    v1::SlaClockRow* slot = is_resolution ? row.mutable_resolution() : row.mutable_first_response();
+    v1::SlaClockRow* slot = is_resolution ? row->mutable_resolution() : row->mutable_first_response();
     tickets::SlaClock& c = **clock;
-    for (const auto& e : c.Due(now)) fired.push_back(Fired{target, e});
+    for (const auto& e : c.Due(now)) out.fired.push_back(Fired{target, e});
     auto* deadline = ticket.add_deadlines();
     deadline->set_target(target);
     deadline->set_state(ClockStateWord(c.state()));
     if (auto at = c.Deadline()) {
       *deadline->mutable_deadline() = ToTimestamp(*at);
-      if (c.state() == tickets::SlaClockState::kRunning && (!next_deadline || *at < *next_deadline)) {
-        next_deadline = at;
+      if (c.state() == tickets::SlaClockState::kRunning && (!out.next_deadline || *at < *out.next_deadline)) {
+        out.next_deadline = at;
       }
     }
     *deadline->mutable_used() = ToDuration(c.Used(now));
@@ -400,10 +409,55 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
     }
     *slot = ToRow(c.Snapshot());
   }
-  if (event == nullptr && fired.empty()) {
-    Schedule(id, clocks);
-    return absl::OkStatus();
+  return out;
+}
+
+absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket,
+                                Clocks& clocks, const v1::Ticket* before, const std::string& principal,
+                                const std::string& what, v1::Event* event) {
+  std::vector<v1::Event> events;
+  {
+    // Evaluated first so that a breach due now raises the routing priority in this change.
+    v1::TicketRow scratch;
+    v1::Ticket probe = ticket;
+    Clocks probe_clocks = clocks;
+    const Evaluation evaluation = Evaluate(probe, probe_clocks, &scratch, clock_->Now());
+    if (event == nullptr && evaluation.fired.empty()) {
+      Schedule(id, clocks);
+      return absl::OkStatus();
+    }
+    ticket.set_overdue(probe.overdue());
   }
+  SyncRouting(ticket, before);
+  if (auto s = Stage(batch, id, ticket, clocks, principal, what, event, &events); !s.ok()) {
+    // Refused before anything was written; routing changes made in memory are written alone.
+    own_commit_ = true;
+    rocksdb::WriteBatch routing_only;
+    (void)routing_->Commit(principal, &routing_only);
+    own_commit_ = false;
+    return s;
+  }
+  std::vector<v1::Event*> written;
+  for (v1::Event& e : events) written.push_back(&e);
+  own_commit_ = true;
+  auto stored = routing_->Commit(principal, batch, written);
+  own_commit_ = false;
+  if (!stored.ok()) return stored;
+  Schedule(id, clocks);
+  ArmTimer();
+  Present(&ticket);
+  return absl::OkStatus();
+}
+
+absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
+                               const std::string& principal, const std::string& what, v1::Event* event,
+                               std::vector<v1::Event>* events) {
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  if (!customer_id.ok()) return customer_id.status();
+  const absl::Time now = clock_->Now();
+  v1::TicketRow row;
+  const Evaluation evaluation = Evaluate(ticket, clocks, &row, now);
+  ticket.clear_contact_state();  // output only, never stored
   *row.mutable_ticket() = ticket;
   store_.PutTicket(batch, id, *customer_id, row);
 
@@ -425,18 +479,21 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
     customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
     storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
   };
-  std::vector<v1::Event> sla_events;
   if (event != nullptr) {
-    add_history(what, event->ticket_changed().change(), event->ticket_changed().change() == "created");
+    if (!what.empty()) {
+      add_history(what, event->ticket_changed().change(), event->ticket_changed().change() == "created");
+    }
+    events->push_back(std::move(*event));
   }
-  for (const auto& f : fired) {
+  for (const auto& f : evaluation.fired) {
     const bool breach = f.event.kind == tickets::SlaEventKind::kBreach;
     add_history(absl::StrCat("SLA ", breach ? "breached" : "warning", ": ", f.target, " (",
                              breach ? "target reached at " : "most of the target used at ",
                              absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", f.event.at, absl::UTCTimeZone()), ")"),
                 breach ? "sla_breached" : "sla_warning", false);
-    v1::Event& e = sla_events.emplace_back();
+    v1::Event& e = events->emplace_back();
     e.mutable_ticket_changed()->set_change(breach ? "sla_breached" : "sla_warning");
+    e.set_principal(kSystemPrincipal);
   }
   auto* open = pop->mutable_open_tickets();
   for (int i = 0; i < open->size(); ++i) {
@@ -452,27 +509,178 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
     summary.set_status(StatusWord(ticket.status()));
     summary.set_priority(ticket.priority());
     *summary.mutable_create_time() = ticket.create_time();
-    if (next_deadline) *summary.mutable_next_deadline() = ToTimestamp(*next_deadline);
+    if (evaluation.next_deadline) *summary.mutable_next_deadline() = ToTimestamp(*evaluation.next_deadline);
     *open->Add() = std::move(summary);
   }
   customers_->PutScreenPop(batch, *customer_id, *pop);
 
-  std::vector<v1::Event*> events;
-  if (event != nullptr) events.push_back(event);
-  for (auto& e : sla_events) {
-    e.set_principal(kSystemPrincipal);
-    events.push_back(&e);
+  for (v1::Event& e : *events) {
+    *e.mutable_time() = ToTimestamp(now);
+    if (e.principal().empty()) e.set_principal(principal);
+    *e.mutable_ticket_changed()->mutable_ticket() = ticket;
   }
-  for (v1::Event* e : events) {
-    *e->mutable_time() = ToTimestamp(now);
-    if (e->principal().empty()) e->set_principal(principal);
-    *e->mutable_ticket_changed()->mutable_ticket() = ticket;
-  }
-  auto seq = writer_->Commit(batch, events);
-  if (!seq.ok()) return seq.status();
-  Schedule(id, clocks);
-  ArmTimer();
   return absl::OkStatus();
+}
+
+int TicketDesk::RoutingPriority(const v1::Ticket& ticket) const {
+  int adjust = 0;
+  switch (ticket.priority()) {
+    case v1::TICKET_PRIORITY_LOW: adjust = -5; break;
+    case v1::TICKET_PRIORITY_HIGH: adjust = 10; break;
+    case v1::TICKET_PRIORITY_URGENT: adjust = 20; break;
+    default: break;
+  }
+  if (ticket.overdue()) adjust += config_.tickets.breach_priority_boost;
+  return adjust;
+}
+
+std::optional<routing::ContactView> TicketDesk::LiveContact(const v1::Ticket& ticket) const {
+  if (ticket.contact().empty()) return std::nullopt;
+  auto id = ParseContactName(ticket.contact(), "contact");
+  if (!id.ok()) return std::nullopt;
+  auto view = routing_->router().GetContact(*id);
+  // Contact ids are never reused; the reference guards against a stale name all the same.
+  if (!view.ok() || view->reference != ticket.name()) return std::nullopt;
+  return *view;
+}
+
+void TicketDesk::Present(v1::Ticket* ticket) const {
+  auto view = LiveContact(*ticket);
+  if (!view) {
+    ticket->clear_contact();
+    ticket->clear_contact_state();
+    return;
+  }
+  ticket->set_contact_state(ContactStateName(view->state));
+}
+
+std::optional<uint64_t> TicketDesk::TicketOf(const std::string& reference) const {
+  if (!absl::StartsWith(reference, "tickets/")) return std::nullopt;
+  auto id = ParseTicketName(reference, "reference");
+  if (!id.ok()) return std::nullopt;
+  return *id;
+}
+
+void TicketDesk::SyncRouting(v1::Ticket& ticket, const v1::Ticket* before) {
+  routing::Router& router = routing_->router();
+  auto log_refusal = [&](const char* what, const absl::Status& status) {
+    if (status.ok()) return;
+    LogEvent(spdlog::level::warn, "tickets.routing_refused",
+             {{"ticket", ticket.name()}, {"what", what}, {"error", std::string(status.message())}});
+  };
+  std::optional<routing::ContactView> view = LiveContact(ticket);
+  const auto contact_id = [&] { return *ParseContactName(ticket.contact(), "contact"); };
+  const bool workable = ticket.status() == v1::TICKET_STATUS_NEW || ticket.status() == v1::TICKET_STATUS_OPEN;
+  const bool wants_queue = workable && ticket.assignee().empty() && !ticket.queue().empty();
+  const int priority = RoutingPriority(ticket);
+  if (view && view->state == routing::ContactState::kActive) {
+    // Being worked: that ends when the agent stops being its assignee or it stops being open.
+    if (workable && ticket.assignee() == view->agent) {
+      log_refusal("reprioritize", router.Reprioritize(contact_id(), priority));
+      return;
+    }
+    log_refusal("end", router.EndContact(view->agent, contact_id()));
+    view.reset();
+  }
+  if (view) {  // waiting or offered
+    if (!wants_queue) {
+      log_refusal("withdraw", router.Withdraw(contact_id()));
+      ticket.clear_contact();
+      return;
+    }
+    if (before != nullptr && before->queue() != ticket.queue()) {
+      log_refusal("move", router.Move(contact_id(), ticket.queue()));
+    }
+    log_refusal("reprioritize", router.Reprioritize(contact_id(), priority));
+    return;
+  }
+  ticket.clear_contact();
+  if (!wants_queue) return;
+  routing::ContactSpec spec;
+  spec.channel = routing::Channel::kTicket;
+  spec.queue = ticket.queue();
+  spec.priority_adjust = priority;
+  spec.reference = ticket.name();
+  spec.enqueue_time = clock_->Now();
+  if (auto s = routing_->FillFromCustomer(ticket.customer(), &spec); !s.ok()) {
+    log_refusal("customer", s);  // routed without the customer's tier
+  }
+  auto id = router.Enqueue(spec);
+  if (!id.ok()) {
+    log_refusal("enqueue", id.status());
+    return;
+  }
+  ticket.set_contact(ContactName(*id));
+}
+
+void TicketDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events, rocksdb::WriteBatch* batch,
+                              std::vector<v1::Event>* more_events) {
+  if (own_commit_) return;  // this desk's own change: already in line
+  for (const auto& event : events) {
+    if (const auto* left = std::get_if<routing::ContactLeft>(&event); left != nullptr && left->answered) {
+      OnContactAnswered(left->contact, batch, more_events);
+    } else if (const auto* queued = std::get_if<routing::ContactQueued>(&event)) {
+      OnContactQueued(queued->contact, batch, more_events);
+    }
+  }
+}
+
+// An offer of a ticket accepted: the agent is its assignee, and a new ticket is open.
+void TicketDesk::OnContactAnswered(uint64_t contact, rocksdb::WriteBatch* batch,
+                                   std::vector<v1::Event>* events) {
+  auto view = routing_->router().GetContact(contact);
+  if (!view.ok() || view->agent.empty()) return;
+  auto id = TicketOf(view->reference);
+  if (!id) return;
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return;
+  v1::Ticket ticket = row->ticket();
+  if (!IsOpen(ticket.status())) return;
+  ticket.set_assignee(view->agent);
+  ticket.set_contact(ContactName(contact));
+  if (ticket.status() == v1::TICKET_STATUS_NEW) ticket.set_status(v1::TICKET_STATUS_OPEN);
+  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  Clocks clocks = LoadClocks(*row);
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("assigned");
+  if (auto s = Stage(batch, *id, ticket, clocks, view->agent,
+                     absl::StrCat("assigned to ", view->agent, " (offer accepted)"), &event, events);
+      !s.ok()) {
+    LogEvent(spdlog::level::err, "tickets.assignment_not_staged",
+             {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
+    return;
+  }
+  Schedule(*id, clocks);
+}
+
+// A ticket's contact handed on by its agent (AgentService.Transfer): the ticket follows it,
+// unassigned, into the queue it now waits in.
+void TicketDesk::OnContactQueued(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events) {
+  auto spec = routing_->router().WaitingRecord(contact);
+  if (!spec.ok()) return;
+  auto id = TicketOf(spec->reference);
+  if (!id) return;
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return;
+  v1::Ticket ticket = row->ticket();
+  if (ticket.contact() == ContactName(contact)) return;
+  const std::string from = ticket.assignee();
+  ticket.clear_assignee();
+  ticket.set_queue(spec->queue);
+  ticket.set_contact(ContactName(contact));
+  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  Clocks clocks = LoadClocks(*row);
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("transferred");
+  const std::string to = spec->preferred_agent.empty() ? spec->queue : spec->preferred_agent;
+  if (auto s = Stage(batch, *id, ticket, clocks, from.empty() ? kSystemPrincipal : from,
+                     absl::StrCat("transferred to ", to), &event, events);
+      !s.ok()) {
+    LogEvent(spdlog::level::err, "tickets.transfer_not_staged",
+             {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
+    return;
+  }
+  Schedule(*id, clocks);
 }
 
 absl::StatusOr<v1::Ticket> TicketDesk::Get(const std::string& name) const {
@@ -480,7 +688,9 @@ absl::StatusOr<v1::Ticket> TicketDesk::Get(const std::string& name) const {
   if (!id.ok()) return id.status();
   auto row = store_.GetTicket(*id);
   if (!row.ok()) return row.status();
-  return row->ticket();
+  v1::Ticket ticket = row->ticket();
+  Present(&ticket);
+  return ticket;
 }
 
 absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRequest& request) const {
@@ -518,7 +728,10 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
   auto page = store_.List(customer_id, after, keep, *size);
   if (!page.ok()) return page.status();
   v1::ListTicketsResponse response;
-  for (auto& ticket : page->tickets) *response.add_tickets() = std::move(ticket);
+  for (auto& ticket : page->tickets) {
+    Present(&ticket);
+    *response.add_tickets() = std::move(ticket);
+  }
   if (page->last) {
     response.set_next_page_token(
         EncodePageToken(kPageKind, absl::StrCat(request.customer(), "|", *page->last)));
@@ -565,7 +778,7 @@ absl::StatusOr<v1::Ticket> TicketDesk::Update(const v1::UpdateTicketRequest& req
   v1::Event event;
   event.mutable_ticket_changed()->set_change("updated");
   *event.mutable_ticket_changed()->mutable_update_mask() = request.update_mask();
-  if (auto s = Commit(&batch, *id, ticket, clocks, principal,
+  if (auto s = Commit(&batch, *id, ticket, clocks, &row->ticket(), principal,
                       absl::StrCat("ticket updated (", absl::StrJoin(request.update_mask().paths(), ", "), ")"),
                       &event);
       !s.ok()) {
@@ -599,7 +812,7 @@ absl::StatusOr<v1::TicketComment> TicketDesk::AddComment(const v1::AddCommentReq
   v1::Event event;
   event.mutable_ticket_changed()->set_change("commented");
   *event.mutable_ticket_changed()->mutable_comment() = comment;
-  if (auto s = Commit(&batch, *id, ticket, clocks, principal,
+  if (auto s = Commit(&batch, *id, ticket, clocks, &row->ticket(), principal,
                       absl::StrCat(comment.public_() ? "public" : "internal", " comment: ", comment.body()),
                       &event);
       !s.ok()) {
@@ -691,7 +904,115 @@ absl::StatusOr<v1::Ticket> TicketDesk::ChangeStatus(const v1::ChangeStatusReques
   event.mutable_ticket_changed()->set_change("status_changed");
   std::string what = absl::StrCat("status: ", StatusWord(from), " -> ", StatusWord(to));
   if (reason) absl::StrAppend(&what, " (", tickets::PendingReasonName(*reason), ")");
-  if (auto s = Commit(&batch, *id, ticket, clocks, principal, what, &event); !s.ok()) return s;
+  if (auto s = Commit(&batch, *id, ticket, clocks, &row->ticket(), principal, what, &event); !s.ok()) return s;
+  return ticket;
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::Pick(const std::string& name, const std::string& agent,
+                                            const std::string& principal) {
+  auto id = ParseTicketName(name, "ticket");
+  if (!id.ok()) return id.status();
+  if (auto s = CheckResourceName(agent, "agents", "agent"); !s.ok()) return s;
+  if (!routing_->HasAgent(agent)) return absl::NotFoundError(absl::StrCat("agent: '", agent, "' is not defined"));
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  v1::Ticket ticket = row->ticket();
+  if (ticket.status() != v1::TICKET_STATUS_NEW && ticket.status() != v1::TICKET_STATUS_OPEN) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket: '", ticket.name(), "' is ", StatusWord(ticket.status()), "; only new or open tickets are picked"));
+  }
+  routing::Router& router = routing_->router();
+  auto view = LiveContact(ticket);
+  if (view && view->state == routing::ContactState::kActive) {
+    if (view->agent == agent) {  // already theirs: a retry
+      Present(&ticket);
+      return ticket;
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket: '", ticket.name(), "' is being worked by ", view->agent));
+  }
+  if (view && view->state == routing::ContactState::kOffered && view->agent == agent) {
+    // Ringing at this very agent: picking it is accepting the offer.
+    auto status = router.GetAgent(agent);
+    if (!status.ok() || !status->pending_offer) return absl::InternalError("offer: not found for the agent");
+    auto accepted = router.Accept(agent, *status->pending_offer);
+    if (!accepted.ok()) return accepted.status();
+  } else if (view) {
+    auto picked = router.Pick(agent, *ParseContactName(ticket.contact(), "contact"));
+    if (!picked.ok()) return picked.status();  // nothing changed
+  } else {
+    routing::ContactSpec spec;
+    spec.channel = routing::Channel::kTicket;
+    spec.queue = ticket.queue();
+    if (spec.queue.empty() || routing_->FindQueue(spec.queue) == nullptr) {
+      // A ticket without a (defined) queue is worked all the same: counted in any queue the
+      // agent serves that takes tickets.
+      spec.queue.clear();
+      auto status = router.GetAgent(agent);
+      if (status.ok()) {
+        for (const auto& queue : status->queues) {
+          const v1::Queue* q = routing_->FindQueue(queue);
+          if (q != nullptr && std::find(q->channels().begin(), q->channels().end(), v1::CONTACT_CHANNEL_TICKET) !=
+                                  q->channels().end()) {
+            spec.queue = queue;
+            break;
+          }
+        }
+      }
+      if (spec.queue.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "ticket: '", ticket.name(), "' has no queue, and ", agent, " serves no queue that takes tickets"));
+      }
+    }
+    spec.priority_adjust = RoutingPriority(ticket);
+    spec.reference = ticket.name();
+    spec.customer = ticket.customer();
+    auto connected = router.Connect(agent, spec);
+    if (!connected.ok()) return connected.status();  // nothing changed
+    ticket.set_contact(ContactName(*connected));
+  }
+  const v1::Ticket before = ticket;
+  ticket.set_assignee(agent);
+  if (ticket.status() == v1::TICKET_STATUS_NEW) ticket.set_status(v1::TICKET_STATUS_OPEN);
+  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  Clocks clocks = LoadClocks(*row);
+  rocksdb::WriteBatch batch;
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("picked");
+  if (auto s = Commit(&batch, *id, ticket, clocks, &before, principal, absl::StrCat("picked by ", agent), &event);
+      !s.ok()) {
+    return s;
+  }
+  return ticket;
+}
+
+absl::StatusOr<v1::Ticket> TicketDesk::HandBack(const v1::HandBackTicketRequest& request, const std::string& agent,
+                                                const std::string& principal) {
+  auto id = ParseTicketName(request.ticket(), "ticket");
+  if (!id.ok()) return id.status();
+  std::string reason = request.reason();
+  if (auto s = CheckText(&reason, 500, "reason", false); !s.ok()) return s;
+  auto row = store_.GetTicket(*id);
+  if (!row.ok()) return row.status();
+  v1::Ticket ticket = row->ticket();
+  if (ticket.assignee() != agent) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ticket: '", ticket.name(), "' is assigned to ", ticket.assignee().empty() ? "nobody" : ticket.assignee(),
+        ", not ", agent));
+  }
+  if (ticket.queue().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket: '", ticket.name(), "' has no queue to go back to; set ticket.queue first"));
+  }
+  ticket.clear_assignee();
+  *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  Clocks clocks = LoadClocks(*row);
+  rocksdb::WriteBatch batch;
+  v1::Event event;
+  event.mutable_ticket_changed()->set_change("handed_back");
+  std::string what = absl::StrCat("handed back to ", ticket.queue(), " by ", agent);
+  if (!reason.empty()) absl::StrAppend(&what, ": ", reason);
+  if (auto s = Commit(&batch, *id, ticket, clocks, &row->ticket(), principal, what, &event); !s.ok()) return s;
   return ticket;
 }
 

@@ -14,14 +14,25 @@
 // both; a priority change applies the new targets keeping the time used; a reopened ticket
 // starts a new resolution clock. One Asio timer is armed at the nearest warning or breach
 // of all open tickets (re-armed from storage at start), so warnings and breaches are written
-// when they happen, each once. Not yet: routing tickets to agents (breach will raise the
-// ticket's routing priority there).
+// when they happen, each once.
+//
+// Routing: a new or open ticket with a queue and no assignee waits there as a ticket
+// contact (ContactSpec::reference names the ticket), written in the same batch as the
+// ticket change that puts it there. After every change the ticket's contact is brought in
+// line with the ticket (SyncRouting): enqueued, moved to a new queue, reprioritised (its
+// priority, and the breach boost), withdrawn when it gets an assignee or stops being open,
+// ended for the agent working it when they stop being its assignee or it is solved or
+// pending. The other way round, as an observer of the routing desk: an accepted offer
+// makes the agent the assignee, a transfer moves the ticket with its contact; both are
+// written in the routing change's batch. At start, unassigned open tickets whose contact is
+// gone (it was being worked when the server stopped) wait in their queue again.
 
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <asio/steady_timer.hpp>
 
@@ -41,14 +52,15 @@
 
 namespace servicedesk::server {
 
-class TicketDesk {
+class TicketDesk : public RoutingDesk::Observer {
  public:
   // `config` must have passed ValidateConfig (its [tickets] rules are valid).
   TicketDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
              storage::EventWriter* writer, const storage::CustomerStore* customers,
-             const RoutingDesk* routing);
+             RoutingDesk* routing);
 
-  // On the loop: the SLA timers of the open tickets are armed again.
+  // On the loop, after the routing desk's Start: the SLA timers of the open tickets are
+  // armed again, and open unassigned tickets without a waiting contact are queued.
   absl::Status Start();
   void Stop();
   // On the loop: writes the SLA warnings and breaches due by now (the timer calls it).
@@ -65,6 +77,16 @@ class TicketDesk {
   absl::StatusOr<v1::ListCommentsResponse> Comments(const v1::ListCommentsRequest& request) const;
   absl::StatusOr<v1::Ticket> ChangeStatus(const v1::ChangeStatusRequest& request,
                                           const std::string& principal);
+  // `agent` is already authorised for the caller (ActingAgent).
+  absl::StatusOr<v1::Ticket> Pick(const std::string& ticket, const std::string& agent,
+                                  const std::string& principal);
+  absl::StatusOr<v1::Ticket> HandBack(const v1::HandBackTicketRequest& request, const std::string& agent,
+                                      const std::string& principal);
+
+  // RoutingDesk::Observer.
+  void BeforeCommit(const std::vector<routing::RoutingEvent>& events, rocksdb::WriteBatch* batch,
+                    std::vector<v1::Event>* more_events) override;
+  void AfterCommit(const absl::Status&) override {}
 
  private:
   // Checks the client-writable fields of `ticket` in place (trimmed, defaults filled);
@@ -87,11 +109,42 @@ class TicketDesk {
   // Both clocks for `ticket`'s priority and its customer's tier, started at `now`.
   absl::StatusOr<Clocks> NewClocks(const v1::Ticket& ticket, absl::Time now) const;
   const tickets::SlaTargets& TargetsFor(const v1::Ticket& ticket) const;
-  // Writes the ticket with its clocks, its history entry (`what`; none when empty, as for a
-  // timer), the screen pop, `event` (when given) and the SLA events due by now; re-arms
-  // the ticket's SLA timer. Nothing is written when there is neither `event` nor a due one.
+  // Writes the ticket with its clocks, its history entry (`what`; none when empty), the
+  // screen pop, `event` (when given) and the SLA events due by now, with the routing change
+  // that brings its contact in line (SyncRouting, from `before`: the ticket as stored, null
+  // for a new one); re-arms the ticket's SLA timer. Nothing is written when there is
+  // neither `event` nor a due one.
   absl::Status Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
-                      const std::string& principal, const std::string& what, v1::Event* event);
+                      const v1::Ticket* before, const std::string& principal, const std::string& what,
+                      v1::Event* event);
+  // What the clocks say now: deadlines and overdue onto `ticket`, the clock rows onto `row`,
+  // the warnings and breaches due (each once).
+  struct Fired {
+    const char* target;
+    tickets::SlaEvent event;
+  };
+  struct Evaluation {
+    std::vector<Fired> fired;
+    std::optional<absl::Time> next_deadline;
+  };
+  Evaluation Evaluate(v1::Ticket& ticket, Clocks& clocks, v1::TicketRow* row, absl::Time now) const;
+  // Everything of Commit but the routing and the write: rows into `batch`, events into
+  // `events` (the caller writes them).
+  absl::Status Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
+                     const std::string& principal, const std::string& what, v1::Event* event,
+                     std::vector<v1::Event>* events);
+  // Brings the ticket's routing contact in line with it (see the header comment); sets
+  // ticket.contact. Router refusals that cannot happen for a checked ticket are logged.
+  void SyncRouting(v1::Ticket& ticket, const v1::Ticket* before);
+  // The ticket's contact as the router has it now, when it is still this ticket's.
+  std::optional<routing::ContactView> LiveContact(const v1::Ticket& ticket) const;
+  // contact and contact_state as they are now (output).
+  void Present(v1::Ticket* ticket) const;
+  int RoutingPriority(const v1::Ticket& ticket) const;
+  // The ticket (by its reference) a routing contact is about, when a ticket.
+  std::optional<uint64_t> TicketOf(const std::string& reference) const;
+  void OnContactAnswered(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
+  void OnContactQueued(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
   void Schedule(uint64_t id, const Clocks& clocks);
   void ArmTimer();
 
@@ -102,8 +155,10 @@ class TicketDesk {
   std::unique_ptr<tickets::BusinessCalendar> calendar_;
   storage::EventWriter* writer_;
   const storage::CustomerStore* customers_;
-  const RoutingDesk* routing_;
+  RoutingDesk* routing_;
   storage::TicketStore store_;
+  // True while this desk commits its own routing changes: the observer leaves them alone.
+  bool own_commit_ = false;
   // The next SLA warning or breach of each open ticket whose clocks run, in time order.
   std::set<std::pair<absl::Time, uint64_t>> schedule_;
   absl::flat_hash_map<uint64_t, absl::Time> scheduled_at_;

@@ -1,5 +1,6 @@
 #include "services/server/ticket_service.h"
 
+#include "services/server/routing_services.h"
 #include "services/server/unary_call.h"
 
 namespace servicedesk::server {
@@ -67,6 +68,28 @@ grpc::ServerUnaryReactor* TicketServiceImpl::ChangeStatus(grpc::CallbackServerCo
                                                           v1::Ticket* response) {
   return OnLoop(gate_, loop_, context, "ChangeStatus", response,
                 [this, request](const Caller& c) { return desk_->ChangeStatus(*request, c.principal); });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::PickTicket(grpc::CallbackServerContext* context,
+                                                        const v1::PickTicketRequest* request,
+                                                        v1::Ticket* response) {
+  return OnLoop(gate_, loop_, context, "PickTicket", response,
+                [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
+                  auto agent = ActingAgent(c, request->agent());
+                  if (!agent.ok()) return agent.status();
+                  return desk_->Pick(request->ticket(), *agent, c.principal);
+                });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::HandBackTicket(grpc::CallbackServerContext* context,
+                                                            const v1::HandBackTicketRequest* request,
+                                                            v1::Ticket* response) {
+  return OnLoop(gate_, loop_, context, "HandBackTicket", response,
+                [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
+                  auto agent = ActingAgent(c, request->agent());
+                  if (!agent.ok()) return agent.status();
+                  return desk_->HandBack(*request, *agent, c.principal);
+                });
 }
 
 }  // namespace servicedesk::server

@@ -35,6 +35,11 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* ChangeStatus(grpc::CallbackServerContext* context,
                                          const v1::ChangeStatusRequest* request,
                                          v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* PickTicket(grpc::CallbackServerContext* context,
+                                       const v1::PickTicketRequest* request, v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* HandBackTicket(grpc::CallbackServerContext* context,
+                                           const v1::HandBackTicketRequest* request,
+                                           v1::Ticket* response) override;
 
  private:
   const CallGate* gate_;

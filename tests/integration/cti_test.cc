@@ -59,6 +59,10 @@ class CtiTest : public ::testing::Test {
     queue.add_channels(v1::CONTACT_CHANNEL_CALL);
     queue.add_channels(v1::CONTACT_CHANNEL_CALLBACK);
     config.routing.queues.push_back(queue);
+    v1::Queue sales;
+    sales.set_name("queues/sales");
+    sales.add_channels(v1::CONTACT_CHANNEL_CALL);
+    config.routing.queues.push_back(sales);
     for (const char* name : {"agents/a-1", "agents/a-2"}) {
       v1::Agent agent;
       agent.set_name(name);
@@ -106,9 +110,10 @@ class CtiTest : public ::testing::Test {
     return ack;
   }
 
-  std::vector<v1::Contact> Waiting() {
+  std::vector<v1::Contact> Waiting() { return WaitingIn("queues/billing"); }
+  std::vector<v1::Contact> WaitingIn(const std::string& queue) {
     v1::ListWaitingContactsRequest request;
-    request.set_queue("queues/billing");
+    request.set_queue(queue);
     v1::ListWaitingContactsResponse response;
     EXPECT_TRUE(contacts_->ListWaitingContacts(Context(kAdmin).get(), request, &response).ok());
     return {response.contacts().begin(), response.contacts().end()};
@@ -770,6 +775,29 @@ TEST_F(CtiTest, CallsThroughTheTelephonyFeedTheQueueCountersWithTheirTimes) {
   auto refused = supervisor->GetQueueStatistics(Context(kAgent).get(), request, &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   clock_ = nullptr;
+}
+
+TEST_F(CtiTest, AWaitingCallMovedToAnotherQueueKeepsItsPlaceAndIsNoAbandon) {
+  EXPECT_EQ(Publish(Event(v1::CALL_EVENT_TYPE_OFFERED)).status(), v1::ACK_STATUS_ACCEPTED);
+  const auto before = WaitingIn("queues/billing");
+  ASSERT_EQ(before.size(), 1u);
+  v1::CallEvent transfer = Event(v1::CALL_EVENT_TYPE_TRANSFERRED);
+  transfer.set_transfer_target(v1::TRANSFER_TARGET_KIND_QUEUE);
+  transfer.set_queue("queues/sales");
+  EXPECT_EQ(Publish(transfer).status(), v1::ACK_STATUS_ACCEPTED);
+  EXPECT_TRUE(WaitingIn("queues/billing").empty());
+  const auto after = WaitingIn("queues/sales");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].name(), before[0].name());  // the same contact
+  EXPECT_EQ(after[0].enqueue_time().seconds(), before[0].enqueue_time().seconds());
+
+  auto supervisor = v1::SupervisorService::NewStub(channel_);
+  v1::GetQueueStatisticsRequest request;
+  request.set_queue("queues/billing");
+  v1::GetQueueStatisticsResponse response;
+  ASSERT_TRUE(supervisor->GetQueueStatistics(Context(kAdmin).get(), request, &response).ok());
+  EXPECT_EQ(response.queues(0).today().offered(), 1);
+  EXPECT_EQ(response.queues(0).today().abandoned(), 0);
 }
 
 }  // namespace

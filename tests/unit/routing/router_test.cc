@@ -794,5 +794,133 @@ TEST_F(RouterTest, EndedOffersAreRememberedBoundedlyAndALongPendingOneIsNeverLos
   EXPECT_TRUE(router_.Trace(last_fast).ok());
 }
 
+
+QueueConfig TicketQueue(const std::string& name, int max_length = 1000) {
+  QueueConfig queue;
+  queue.name = name;
+  queue.channels = {Channel::kCall, Channel::kTicket};
+  queue.wrap_up = absl::ZeroDuration();
+  queue.max_length = max_length;
+  return queue;
+}
+
+TEST_F(RouterTest, PickConnectsAWaitingTicketWithTheAgentAndWithdrawsAnotherAgentsOffer) {
+  AddQueue(TicketQueue("mail"));
+  AddReadyAgent("a1", {}, /*max_tickets=*/1);
+  ASSERT_TRUE(router_.UpsertAgent(AgentConfig{"a2", "team-1", {}, 2}).ok());
+  ASSERT_TRUE(router_.Login("a2").ok());  // NOT_READY: gets no offers, may pick
+  const uint64_t ticket = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  ASSERT_EQ(Offers(), (std::vector<std::pair<std::string, uint64_t>>{{"a1", ticket}}));
+
+  auto picked = router_.Pick("a2", ticket);
+  ASSERT_TRUE(picked.ok()) << picked.status();
+  EXPECT_EQ(picked->contact, ticket);
+  bool withdrawn = false, answered = false;
+  for (const auto& event : router_.TakeEvents()) {
+    if (const auto* ended = std::get_if<OfferEnded>(&event)) {
+      withdrawn = ended->agent == "a1" && ended->state == OfferState::kWithdrawn;
+    }
+    if (const auto* left = std::get_if<ContactLeft>(&event)) answered = left->answered;
+  }
+  EXPECT_TRUE(withdrawn);
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(router_.GetContact(ticket)->state, ContactState::kActive);
+  EXPECT_EQ(router_.GetContact(ticket)->agent, "a2");
+  EXPECT_EQ(StateOf("a2"), AgentState::kBusy);
+  EXPECT_EQ(StateOf("a1"), AgentState::kReady);
+  // Done with it, the agent who picked while not ready is not ready again.
+  ASSERT_TRUE(router_.EndContact("a2", ticket).ok());
+  EXPECT_EQ(StateOf("a2"), AgentState::kNotReady);
+  EXPECT_EQ(router_.GetAgent("a2")->reason, "login");
+}
+
+TEST_F(RouterTest, PickAndConnectNeedCapacityAndChangeNothingWithout) {
+  AddQueue(TicketQueue("mail"));
+  ASSERT_TRUE(router_.UpsertAgent(AgentConfig{"a1", "team-1", {}, 1}).ok());
+  ASSERT_TRUE(router_.Login("a1").ok());
+  ContactSpec spec;
+  spec.queue = "mail";
+  spec.channel = Channel::kTicket;
+  spec.reference = "tickets/7";
+  auto connected = router_.Connect("a1", spec);
+  ASSERT_TRUE(connected.ok()) << connected.status();
+  EXPECT_EQ(router_.GetContact(*connected)->reference, "tickets/7");
+  EXPECT_EQ(router_.GetAgent("a1")->active_tickets, 1);
+  const uint64_t waiting = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  router_.TakeEvents();
+  auto full = router_.Pick("a1", waiting);
+  EXPECT_EQ(full.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(full.status().message()), HasSubstr("no capacity for a ticket"));
+  EXPECT_EQ(router_.GetContact(waiting)->state, ContactState::kWaiting);
+  EXPECT_TRUE(router_.TakeEvents().empty());
+  EXPECT_EQ(router_.Connect("a1", spec).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(router_.Pick("nobody", waiting).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(router_.Logout("a1").ok() == false);  // a ticket in progress keeps them in
+}
+
+TEST_F(RouterTest, MoveKeepsTheEnqueueTimeAndReprioritizeReordersTheQueue) {
+  AddQueue(TicketQueue("mail"));
+  AddQueue(TicketQueue("returns"));
+  const uint64_t older = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  Advance(absl::Minutes(5));
+  const uint64_t newer = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  EXPECT_THAT(*router_.Waiting("mail"), ElementsAre(older, newer));
+  router_.TakeEvents();
+  ASSERT_TRUE(router_.Reprioritize(newer, 10).ok());  // 10 beats 5 minutes of ageing
+  EXPECT_THAT(*router_.Waiting("mail"), ElementsAre(newer, older));
+  auto events = router_.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<ContactChanged>(events[0]));
+  EXPECT_EQ(router_.WaitingRecord(newer)->priority_adjust, 10);
+
+  const absl::Time enqueued = router_.GetContact(older)->enqueue_time;
+  ASSERT_TRUE(router_.Move(older, "returns").ok());
+  EXPECT_THAT(*router_.Waiting("mail"), ElementsAre(newer));
+  EXPECT_THAT(*router_.Waiting("returns"), ElementsAre(older));
+  EXPECT_EQ(router_.GetContact(older)->enqueue_time, enqueued);
+  EXPECT_EQ(router_.WaitingRecord(older)->queue, "returns");
+  EXPECT_EQ(router_.Move(older, "nowhere").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(router_.Reprioritize(older, 101).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RouterTest, AWithdrawnContactLeavesWithoutCountingAsAbandoned) {
+  AddQueue(TicketQueue("mail"));
+  const uint64_t ticket = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  router_.TakeEvents();
+  ASSERT_TRUE(router_.Withdraw(ticket).ok());
+  auto events = router_.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  const auto& left = std::get<ContactLeft>(events[0]);
+  EXPECT_FALSE(left.answered);
+  EXPECT_TRUE(left.withdrawn);
+  EXPECT_EQ(router_.GetContact(ticket).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RouterTest, AFullQueueRefusesCallsButNeverTickets) {
+  AddQueue(TicketQueue("mail", /*max_length=*/1));
+  Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  ContactSpec call;
+  call.queue = "mail";
+  EXPECT_EQ(router_.Enqueue(call).status().code(), absl::StatusCode::kResourceExhausted);
+  ContactSpec ticket;
+  ticket.queue = "mail";
+  ticket.channel = Channel::kTicket;
+  EXPECT_TRUE(router_.Enqueue(ticket).ok());
+}
+
+TEST_F(RouterTest, TheWaitingListShowsContactsHeldForTheirPreferredAgent) {
+  QueueConfig queue = TicketQueue("mail");
+  queue.preferred_agent_window = absl::Seconds(30);
+  AddQueue(queue);
+  AddReadyAgent("a1", {}, /*max_tickets=*/1);
+  const uint64_t first = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  ASSERT_TRUE(router_.Accept("a1", *router_.GetAgent("a1")->pending_offer).ok());
+  // a1 is full and busy: a contact preferring a1 is held for them, yet still listed.
+  const uint64_t held = Enqueue("mail", Tier::kOrdinary, Channel::kTicket, "a1");
+  const uint64_t plain = Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
+  EXPECT_THAT(*router_.Waiting("mail"), ElementsAre(held, plain));
+  (void)first;
+}
+
 }  // namespace
 }  // namespace servicedesk::routing

@@ -546,6 +546,7 @@ TEST(ConfigTest, ReadsTheTicketsSectionWithItsSlaRules) {
   config.auth_enabled = false;
   ASSERT_TRUE(LoadText(R"([tickets]
 reopen_days = 3
+breach_priority_boost = 40
 time_zone = "Europe/Berlin"
 working_days = ["mon", "tue"]
 working_hours = "09:00-17:30"
@@ -562,6 +563,7 @@ warning_percent = 50
                        &config)
                   .ok());
   EXPECT_EQ(config.tickets.reopen_days, 3);
+  EXPECT_EQ(config.tickets.breach_priority_boost, 40);
   EXPECT_EQ(config.tickets.working_days, (std::vector<std::string>{"mon", "tue"}));
   EXPECT_EQ(config.tickets.default_sla.first_response_minutes, 120);
   ASSERT_EQ(config.tickets.sla.size(), 1u);
@@ -603,6 +605,9 @@ TEST(ConfigTest, TicketsErrorsNameTheKey) {
   t = TicketsConfig();
   t.sla = {{"", "", 10, 20, false, 75}, {"urgent", "", 10, 20, false, 75}};  // never chosen
   EXPECT_TRUE(absl::StartsWith(message(t), "tickets.sla[1]")) << message(t);
+  t = TicketsConfig();
+  t.breach_priority_boost = 101;
+  EXPECT_TRUE(absl::StartsWith(message(t), "tickets.breach_priority_boost:")) << message(t);
 }
 
 }  // namespace
