@@ -114,8 +114,9 @@ void PrintEvent(const v1::AgentEvent& event, bool json, std::string* last_offer)
     const auto& o = event.offer();
     *last_offer = o.name();
     std::cout << "[offer] " << o.name() << ": " << o.contact() << " from " << o.queue() << " ("
-              << Trim(v1::ContactChannel_Name(o.channel()), "CONTACT_CHANNEL_") << "), waited "
-              << o.waited().seconds() << " s; type `accept` or `reject`\n";
+              << Trim(v1::ContactChannel_Name(o.channel()), "CONTACT_CHANNEL_")
+              << (o.reference().empty() ? "" : " " + o.reference()) << "), waited " << o.waited().seconds()
+              << " s; type `accept` or `reject`\n";
     const auto& pop = o.screen_pop();
     if (pop.has_customer()) {
       PrintCustomer(pop.customer());
@@ -342,7 +343,8 @@ int main(int argc, char** argv) {
   auto* stats = queue_cmd->add_subcommand(
       "stats", "offered, answered, abandoned and the service levels, this interval and today");
   stats->add_option("queue", stats_queue, "queue id; every queue when left out");
-  auto* ticket_cmd = app.add_subcommand("ticket", "tickets: list, show, create, status, comment");
+  auto* ticket_cmd =
+      app.add_subcommand("ticket", "tickets: list, show, create, status, comment, pick, handback");
   ticket_cmd->require_subcommand(1);
   std::string ticket_id, ticket_customer, ticket_subject, ticket_description, ticket_queue, ticket_word;
   std::string comment_text;
@@ -366,6 +368,14 @@ int main(int argc, char** argv) {
   ticket_comment->add_option("ticket", ticket_id, "ticket id")->required();
   ticket_comment->add_option("text", comment_text)->required();
   ticket_comment->add_flag("--internal", internal, "not seen by the customer");
+  std::string acting_agent, handback_reason;
+  auto* ticket_pick = ticket_cmd->add_subcommand("pick", "take a ticket now: you work it and it is yours");
+  ticket_pick->add_option("ticket", ticket_id, "ticket id")->required();
+  ticket_pick->add_option("--agent", acting_agent, "agents/{id}, for a supervisor acting for an agent");
+  auto* ticket_handback = ticket_cmd->add_subcommand("handback", "give your ticket back to its queue");
+  ticket_handback->add_option("ticket", ticket_id, "ticket id")->required();
+  ticket_handback->add_option("reason", handback_reason, "why, for the history");
+  ticket_handback->add_option("--agent", acting_agent, "agents/{id}, for a supervisor acting for an agent");
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
@@ -391,7 +401,9 @@ int main(int argc, char** argv) {
     auto print_ticket = [&](const v1::Ticket& t) {
       std::cout << t.name() << "  " << Trim(v1::TicketStatus_Name(t.status()), "TICKET_STATUS_") << "  "
                 << Trim(v1::TicketPriority_Name(t.priority()), "TICKET_PRIORITY_") << "  " << t.customer()
-                << "  " << t.subject() << (t.overdue() ? "  OVERDUE" : "") << "\n";
+                << "  " << t.subject() << (t.overdue() ? "  OVERDUE" : "")
+                << (t.assignee().empty() ? "" : "  " + t.assignee())
+                << (t.contact().empty() ? "" : absl::StrCat("  ", t.contact(), " ", t.contact_state())) << "\n";
     };
     grpc::Status status;
     v1::Ticket ticket;
@@ -434,6 +446,17 @@ int main(int argc, char** argv) {
                                        : v1::PENDING_REASON_WAITING_ON_CUSTOMER);
       }
       status = tickets->ChangeStatus(NewContext(options).get(), request, &ticket);
+    } else if (*ticket_pick) {
+      v1::PickTicketRequest request;
+      request.set_ticket(name);
+      request.set_agent(acting_agent);
+      status = tickets->PickTicket(NewContext(options).get(), request, &ticket);
+    } else if (*ticket_handback) {
+      v1::HandBackTicketRequest request;
+      request.set_ticket(name);
+      request.set_agent(acting_agent);
+      request.set_reason(handback_reason);
+      status = tickets->HandBackTicket(NewContext(options).get(), request, &ticket);
     } else if (*ticket_comment) {
       v1::AddCommentRequest request;
       request.set_ticket(name);

@@ -23,11 +23,13 @@ import atexit
 import glob
 import importlib
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import types
 
@@ -439,3 +441,36 @@ class DeskProcess:
         for channel in self._channels:
             channel.close()
         self._channels = []
+
+
+class AgentSession:
+    """An agent's Connect stream, read on a thread into a queue."""
+
+    def __init__(self, process, agent="agents/a-1", token=None):
+        metadata = [("authorization", f"Bearer {token}")] if token else None
+        stub = stubs().routing_pb2_grpc.AgentServiceStub(process.channel())
+        self.call = stub.Connect(stubs().routing_pb2.ConnectRequest(agent=agent if token is None else ""),
+                                 metadata=metadata)
+        self.events = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for event in self.call:
+                self.events.put(event)
+        except grpc.RpcError as error:
+            self.events.put(error)
+
+    def next(self, kind, timeout=10.0):
+        """The next event that has `kind` set ("status", "offer", ...)."""
+        while True:
+            event = self.events.get(timeout=timeout)
+            if isinstance(event, grpc.RpcError):
+                raise AssertionError(f"session ended: {event.code()} {event.details()}")
+            if event.WhichOneof("event") == kind:
+                return getattr(event, kind)
+
+    def close(self):
+        self.call.cancel()
+        self.thread.join(10)

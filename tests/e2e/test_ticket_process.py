@@ -96,6 +96,45 @@ class TicketProcessTest(unittest.TestCase):
         self.assertEqual(len(history.interactions), 2)  # created, pending
         self.assertEqual(process.stop(), 0)
 
+    def test_a_waiting_ticket_keeps_its_place_through_kill_9_and_an_agent_picks_it(self):
+        process = desk_process.DeskProcess(config_text=CONFIG, no_auth=False, no_sync=False)
+        self.addCleanup(process.close)
+        process.start()
+        customer = process.customers(AGENT).CreateCustomer(pb.CreateCustomerRequest(customer=pb.Customer(
+            kind=pb.CUSTOMER_KIND_INDIVIDUAL, display_name="Alan Turing"))).name
+        tickets = process.tickets(AGENT)
+        ticket = tickets.CreateTicket(tk.CreateTicketRequest(ticket=tk.Ticket(
+            customer=customer, subject="Refund for order 5512", queue="queues/billing")))
+        # No agent is ready: it waits in its queue as a ticket contact.
+        self.assertEqual(ticket.contact_state, "WAITING")
+        self.assertTrue(ticket.contact.startswith("contacts/"))
+
+        process.kill()
+        process.start()
+        tickets = process.tickets(AGENT)
+        after = tickets.GetTicket(tk.GetTicketRequest(name=ticket.name))
+        self.assertEqual(after.contact, ticket.contact)  # the same contact, still waiting
+        self.assertEqual(after.contact_state, "WAITING")
+
+        session = desk_process.AgentSession(process, token=AGENT)
+        self.addCleanup(session.close)
+        session.next("status")  # logged in, not ready: no offers, but may pick
+        picked = tickets.PickTicket(tk.PickTicketRequest(ticket=ticket.name))
+        self.assertEqual(picked.assignee, "agents/a-1")
+        self.assertEqual(picked.status, tk.TICKET_STATUS_OPEN)
+        self.assertEqual(picked.contact_state, "CONNECTED")
+        # Handed back with a reason longer than allowed: refused naming the field, still theirs.
+        with self.assertRaises(grpc.RpcError) as refused:
+            tickets.HandBackTicket(tk.HandBackTicketRequest(ticket=ticket.name, reason="r" * 501))
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertTrue(refused.exception.details().startswith("reason:"))
+        self.assertEqual(tickets.GetTicket(tk.GetTicketRequest(name=ticket.name)).assignee, "agents/a-1")
+        back = tickets.HandBackTicket(tk.HandBackTicketRequest(ticket=ticket.name, reason="billing team"))
+        self.assertEqual(back.assignee, "")
+        self.assertEqual(back.contact_state, "WAITING")
+        session.close()
+        self.assertEqual(process.stop(), 0)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
