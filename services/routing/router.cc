@@ -104,8 +104,10 @@ struct Router::Queue {
   uint32_t overflow_to = UINT32_MAX;  // queue index
   uint64_t round_robin = 0;
   int held_for_preferred = 0;  // its contacts waiting in agents' reserved sets
-  // Everything waiting for this queue, also what waits for a preferred agent.
-  int length() const { return static_cast<int>(waiting.size()) + held_for_preferred; }
+  int tickets_waiting = 0;     // of those, tickets: stored work, never refused
+  // The calls (and other voice contacts) waiting for this queue, also those that wait for a
+  // preferred agent: what max_length limits. Tickets do not make a caller hear busy.
+  int length() const { return static_cast<int>(waiting.size()) + held_for_preferred - tickets_waiting; }
 };
 
 struct Router::Agent {
@@ -542,6 +544,7 @@ bool Router::Acceptable(const Contact& contact, const Agent& agent) const {
 }
 
 void Router::Place(Contact* contact) {
+  if (!IsVoice(contact->spec.channel)) ++queues_[contact->queue]->tickets_waiting;
   contact->state = ContactState::kWaiting;
   contact->agent.reset();
   contact->offer.reset();
@@ -567,6 +570,7 @@ void Router::UpdateHead(uint32_t queue_index) {
 }
 
 void Router::Unplace(Contact* contact) {
+  if (!IsVoice(contact->spec.channel)) --queues_[contact->queue]->tickets_waiting;
   const WaitKey key{contact->key, Micros(contact->enqueue_time), contact->id, contact};
   if (contact->reserved && contact->preferred) {
     agents_[*contact->preferred]->reserved.erase(key);
@@ -664,11 +668,7 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
   contact->preferred = preferred;
   Contact* raw = contact.get();
   contacts_[raw->id] = std::move(contact);
-  if (mode == AdmitMode::kConnect) {
-    // Recorded as queued (its id is taken for good) and left connected by the caller.
-    events_.push_back(ContactQueued{raw->id});
-    return raw->id;
-  }
+  if (mode == AdmitMode::kConnect) return raw->id;  // the caller connects it; it never waited
 
   if (!restoring && preferred && queue.config.preferred_agent_window > absl::ZeroDuration()) {
     const Agent& agent = *agents_[*preferred];
@@ -1017,7 +1017,7 @@ absl::StatusOr<uint64_t> Router::Transfer(const std::string& agent_name, uint64_
       return absl::InvalidArgumentError(absl::StrCat("queue: '", queue_name, "' does not take ",
                                                      ChannelName(spec.channel), "s"));
     }
-    if (queue.length() >= queue.config.max_length) {
+    if (IsVoice(spec.channel) && queue.length() >= queue.config.max_length) {
       return absl::ResourceExhaustedError(absl::StrCat("queue: '", queue_name, "' is full"));
     }
     spec.queue = queue_name;
@@ -1058,10 +1058,19 @@ absl::Status Router::Logout(const std::string& agent_name) {
   auto agent = FindAgent(agent_name);
   if (!agent.ok()) return agent.status();
   Agent& a = **agent;
-  if (a.active_calls + a.active_tickets > 0) {
+  if (a.active_calls > 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "agent: '", agent_name, "' has ", a.active_calls + a.active_tickets,
-        " contact(s) in progress; end them first"));
+        "agent: '", agent_name, "' has ", a.active_calls, " call(s) in progress; end them first"));
+  }
+  if (a.active_tickets > 0) {
+    // Tickets are not hung up on: the agent stops working them (they stay theirs, for the
+    // ticket desk) and can pick them up again after the next login.
+    std::vector<uint64_t> tickets;
+    for (const auto& [id, contact] : contacts_) {
+      if (contact->state == ContactState::kActive && contact->agent == a.index) tickets.push_back(id);
+    }
+    a.requested_not_ready = "logout";  // freed room must not draw new offers meanwhile
+    for (uint64_t id : tickets) (void)EndContact(agent_name, id);
   }
   // Out first, so that the withdrawn offer's contact cannot come straight back to them.
   const std::optional<uint64_t> pending = a.pending_offer;

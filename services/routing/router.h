@@ -145,6 +145,7 @@ class Router {
   // Agent session. NOT_FOUND for an unknown agent; FAILED_PRECONDITION naming the state for a
   // change the agent may not make from it.
   absl::Status Login(const std::string& agent);
+  // FAILED_PRECONDITION while on a call; the tickets being worked are ended (not refused).
   absl::Status Logout(const std::string& agent);
   absl::Status SetReady(const std::string& agent);
   // Immediate when the agent is idle; otherwise taken when the current work ends.

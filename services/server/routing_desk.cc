@@ -88,6 +88,7 @@ absl::Status RoutingDesk::Start() {
   // before the config file is applied: a change it makes is checked against them (a queue
   // may not drop a channel its waiting contacts need).
   router_.ReserveContactIds(snapshot->next_contact_id);
+  stored_next_contact_ = snapshot->next_contact_id;
   int restored = 0;
   rocksdb::WriteBatch batch;
   for (const auto& row : snapshot->contacts) {
@@ -326,11 +327,9 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
     *event.mutable_time() = ToTimestamp(clock_->Now());
     event.set_principal(principal);
     auto* changed = event.mutable_routing_changed();
-    bool new_contacts = false;
     for (const auto& routing_event : events) {
       auto* change = changed->add_changes();
       if (const auto* queued = std::get_if<routing::ContactQueued>(&routing_event)) {
-        new_contacts = true;
         if (auto spec = router_.WaitingRecord(queued->contact); spec.ok()) {
           *change->mutable_contact_queued() = RowFromSpec(queued->contact, *spec);
           store_.PutContact(batch, change->contact_queued());
@@ -384,7 +383,12 @@ absl::Status RoutingDesk::Commit(const std::string& principal, rocksdb::WriteBat
         }
       }
     }
-    if (new_contacts) store_.PutNextContactId(batch, router_.next_contact_id());
+    // Ids are never reused (a ticket names its contact): every id handed out is recorded,
+    // also for a contact connected at once (Connect) that never waited.
+    if (router_.next_contact_id() != stored_next_contact_) {
+      store_.PutNextContactId(batch, router_.next_contact_id());
+      stored_next_contact_ = router_.next_contact_id();
+    }
     std::vector<v1::Event> more_events;
     if (!events.empty()) {
       for (Observer* observer : observers_) observer->BeforeCommit(events, batch, &more_events);
@@ -846,6 +850,13 @@ absl::StatusOr<v1::Contact> RoutingDesk::Abandon(const std::string& contact,
   if (!id.ok()) return id.status();
   auto before = ContactProto(*id);
   if (!before.ok()) return before.status();
+  if (!before->reference().empty()) {
+    // Its owner keeps it in line with the ticket: taken out here, the ticket would wait in
+    // no queue.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "contact: '", contact, "' is the contact of ", before->reference(),
+        "; change the ticket instead (assign it, set it pending or solve it)"));
+  }
   auto abandoned = router_.Abandon(*id);
   auto stored = Commit(principal);
   if (!abandoned.ok()) return abandoned;

@@ -189,6 +189,7 @@ class RoutingDesk {
   std::multimap<absl::Time, Reminder> reminders_;
   asio::steady_timer timer_;
   bool stopped_ = false;
+  uint64_t stored_next_contact_ = 0;  // the router's next contact id as last written
   std::vector<Observer*> observers_;
   WrapUpRecorder wrap_up_recorder_;
   StorageFailureHandler storage_failure_;

@@ -428,15 +428,14 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
     }
     ticket.set_overdue(probe.overdue());
   }
+  // What can fail is read before the router changes: a ticket change and its routing change
+  // are written together or not at all.
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  if (!customer_id.ok()) return customer_id.status();
+  auto pop = customers_->ReadScreenPop(*customer_id);
+  if (!pop.ok()) return pop.status();
   SyncRouting(ticket, before);
-  if (auto s = Stage(batch, id, ticket, clocks, principal, what, event, &events); !s.ok()) {
-    // Refused before anything was written; routing changes made in memory are written alone.
-    own_commit_ = true;
-    rocksdb::WriteBatch routing_only;
-    (void)routing_->Commit(principal, &routing_only);
-    own_commit_ = false;
-    return s;
-  }
+  Stage(batch, id, *customer_id, *std::move(pop), ticket, clocks, principal, what, event, &events);
   std::vector<v1::Event*> written;
   for (v1::Event& e : events) written.push_back(&e);
   own_commit_ = true;
@@ -449,11 +448,10 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
   return absl::OkStatus();
 }
 
-absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
-                               const std::string& principal, const std::string& what, v1::Event* event,
-                               std::vector<v1::Event>* events) {
-  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
-  if (!customer_id.ok()) return customer_id.status();
+void TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer, v1::ScreenPopRow pop,
+                       v1::Ticket& ticket, Clocks& clocks, const std::string& principal, const std::string& what,
+                       v1::Event* event, std::vector<v1::Event>* events) {
+  const uint64_t* customer_id = &customer;
   const absl::Time now = clock_->Now();
   v1::TicketRow row;
   const Evaluation evaluation = Evaluate(ticket, clocks, &row, now);
@@ -462,8 +460,6 @@ absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Tick
   store_.PutTicket(batch, id, *customer_id, row);
 
   // The customer's history, and the screen pop's open tickets and recent entries.
-  auto pop = customers_->ReadScreenPop(*customer_id);
-  if (!pop.ok()) return pop.status();
   auto add_history = [&](const std::string& text, const std::string& outcome, bool inbound) {
     v1::Interaction interaction;
     const uint64_t interaction_id = writer_->NextId(batch, "interaction");
@@ -477,7 +473,7 @@ absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Tick
     interaction.set_text(text.substr(0, 4000));
     interaction.set_reference(ticket.name());
     customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
-    storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
+    storage::CustomerStore::AddRecentInteraction(&pop, interaction);
   };
   if (event != nullptr) {
     if (!what.empty()) {
@@ -495,7 +491,7 @@ absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Tick
     e.mutable_ticket_changed()->set_change(breach ? "sla_breached" : "sla_warning");
     e.set_principal(kSystemPrincipal);
   }
-  auto* open = pop->mutable_open_tickets();
+  auto* open = pop.mutable_open_tickets();
   for (int i = 0; i < open->size(); ++i) {
     if (open->Get(i).name() == ticket.name()) {
       open->DeleteSubrange(i, 1);
@@ -512,14 +508,13 @@ absl::Status TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Tick
     if (evaluation.next_deadline) *summary.mutable_next_deadline() = ToTimestamp(*evaluation.next_deadline);
     *open->Add() = std::move(summary);
   }
-  customers_->PutScreenPop(batch, *customer_id, *pop);
+  customers_->PutScreenPop(batch, *customer_id, pop);
 
   for (v1::Event& e : *events) {
     *e.mutable_time() = ToTimestamp(now);
     if (e.principal().empty()) e.set_principal(principal);
     *e.mutable_ticket_changed()->mutable_ticket() = ticket;
   }
-  return absl::OkStatus();
 }
 
 int TicketDesk::RoutingPriority(const v1::Ticket& ticket) const {
@@ -531,7 +526,7 @@ int TicketDesk::RoutingPriority(const v1::Ticket& ticket) const {
     default: break;
   }
   if (ticket.overdue()) adjust += config_.tickets.breach_priority_boost;
-  return adjust;
+  return std::clamp(adjust, -100, 100);  // the router's range
 }
 
 std::optional<routing::ContactView> TicketDesk::LiveContact(const v1::Ticket& ticket) const {
@@ -605,6 +600,8 @@ void TicketDesk::SyncRouting(v1::Ticket& ticket, const v1::Ticket* before) {
   if (auto s = routing_->FillFromCustomer(ticket.customer(), &spec); !s.ok()) {
     log_refusal("customer", s);  // routed without the customer's tier
   }
+  // The agent who just gave it back (or was taken off it) is nobody's preference for it.
+  if (before != nullptr && spec.preferred_agent == before->assignee()) spec.preferred_agent.clear();
   auto id = router.Enqueue(spec);
   if (!id.ok()) {
     log_refusal("enqueue", id.status());
@@ -636,20 +633,27 @@ void TicketDesk::OnContactAnswered(uint64_t contact, rocksdb::WriteBatch* batch,
   if (!row.ok()) return;
   v1::Ticket ticket = row->ticket();
   if (!IsOpen(ticket.status())) return;
+  if (ticket.contact() != ContactName(contact) && LiveContact(ticket)) {
+    LogEvent(spdlog::level::warn, "tickets.second_contact_answered",
+             {{"ticket", ticket.name()}, {"contact", ContactName(contact)}, {"agent", view->agent}});
+    return;  // the ticket waits elsewhere under its own contact
+  }
   ticket.set_assignee(view->agent);
   ticket.set_contact(ContactName(contact));
   if (ticket.status() == v1::TICKET_STATUS_NEW) ticket.set_status(v1::TICKET_STATUS_OPEN);
   *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  auto pop = customer_id.ok() ? customers_->ReadScreenPop(*customer_id) : customer_id.status();
+  if (!pop.ok()) {
+    LogEvent(spdlog::level::err, "tickets.assignment_not_staged",
+             {{"ticket", ticket.name()}, {"error", std::string(pop.status().message())}});
+    return;
+  }
   Clocks clocks = LoadClocks(*row);
   v1::Event event;
   event.mutable_ticket_changed()->set_change("assigned");
-  if (auto s = Stage(batch, *id, ticket, clocks, view->agent,
-                     absl::StrCat("assigned to ", view->agent, " (offer accepted)"), &event, events);
-      !s.ok()) {
-    LogEvent(spdlog::level::err, "tickets.assignment_not_staged",
-             {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
-    return;
-  }
+  Stage(batch, *id, *customer_id, *std::move(pop), ticket, clocks, view->agent,
+        absl::StrCat("assigned to ", view->agent, " (offer accepted)"), &event, events);
   Schedule(*id, clocks);
 }
 
@@ -664,22 +668,26 @@ void TicketDesk::OnContactQueued(uint64_t contact, rocksdb::WriteBatch* batch, s
   if (!row.ok()) return;
   v1::Ticket ticket = row->ticket();
   if (ticket.contact() == ContactName(contact)) return;
+  auto customer_id = customers::ParseCustomerName(ticket.customer(), "ticket.customer");
+  auto pop = customer_id.ok() ? customers_->ReadScreenPop(*customer_id) : customer_id.status();
+  if (!pop.ok()) {
+    LogEvent(spdlog::level::err, "tickets.transfer_not_staged",
+             {{"ticket", ticket.name()}, {"error", std::string(pop.status().message())}});
+    return;
+  }
   const std::string from = ticket.assignee();
   ticket.clear_assignee();
-  ticket.set_queue(spec->queue);
+  // To a queue: the ticket belongs there now. To a colleague: it stays in its queue (the
+  // contact's may be an overflow queue), waiting for them.
+  if (spec->preferred_agent.empty()) ticket.set_queue(spec->queue);
   ticket.set_contact(ContactName(contact));
   *ticket.mutable_update_time() = ToTimestamp(clock_->Now());
   Clocks clocks = LoadClocks(*row);
   v1::Event event;
   event.mutable_ticket_changed()->set_change("transferred");
   const std::string to = spec->preferred_agent.empty() ? spec->queue : spec->preferred_agent;
-  if (auto s = Stage(batch, *id, ticket, clocks, from.empty() ? kSystemPrincipal : from,
-                     absl::StrCat("transferred to ", to), &event, events);
-      !s.ok()) {
-    LogEvent(spdlog::level::err, "tickets.transfer_not_staged",
-             {{"ticket", ticket.name()}, {"error", std::string(s.message())}});
-    return;
-  }
+  Stage(batch, *id, *customer_id, *std::move(pop), ticket, clocks, from.empty() ? kSystemPrincipal : from,
+        absl::StrCat("transferred to ", to), &event, events);
   Schedule(*id, clocks);
 }
 
@@ -921,6 +929,10 @@ absl::StatusOr<v1::Ticket> TicketDesk::Pick(const std::string& name, const std::
     return absl::FailedPreconditionError(absl::StrCat(
         "ticket: '", ticket.name(), "' is ", StatusWord(ticket.status()), "; only new or open tickets are picked"));
   }
+  if (!ticket.assignee().empty() && ticket.assignee() != agent) {
+    return absl::FailedPreconditionError(absl::StrCat("ticket: '", ticket.name(), "' is assigned to ",
+                                                      ticket.assignee(), "; a supervisor reassigns it"));
+  }
   routing::Router& router = routing_->router();
   auto view = LiveContact(ticket);
   if (view && view->state == routing::ContactState::kActive) {
@@ -999,6 +1011,10 @@ absl::StatusOr<v1::Ticket> TicketDesk::HandBack(const v1::HandBackTicketRequest&
     return absl::FailedPreconditionError(absl::StrCat(
         "ticket: '", ticket.name(), "' is assigned to ", ticket.assignee().empty() ? "nobody" : ticket.assignee(),
         ", not ", agent));
+  }
+  if (!IsOpen(ticket.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ticket: '", ticket.name(), "' is ", StatusWord(ticket.status()), "; only open tickets go back"));
   }
   if (ticket.queue().empty()) {
     return absl::FailedPreconditionError(

@@ -129,10 +129,11 @@ class TicketDesk : public RoutingDesk::Observer {
   };
   Evaluation Evaluate(v1::Ticket& ticket, Clocks& clocks, v1::TicketRow* row, absl::Time now) const;
   // Everything of Commit but the routing and the write: rows into `batch`, events into
-  // `events` (the caller writes them).
-  absl::Status Stage(rocksdb::WriteBatch* batch, uint64_t id, v1::Ticket& ticket, Clocks& clocks,
-                     const std::string& principal, const std::string& what, v1::Event* event,
-                     std::vector<v1::Event>* events);
+  // `events` (the caller writes them). `pop` is the customer's screen pop as read before
+  // anything changed (so nothing after the first change can fail).
+  void Stage(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer, v1::ScreenPopRow pop, v1::Ticket& ticket,
+             Clocks& clocks, const std::string& principal, const std::string& what, v1::Event* event,
+             std::vector<v1::Event>* events);
   // Brings the ticket's routing contact in line with it (see the header comment); sets
   // ticket.contact. Router refusals that cannot happen for a checked ticket are logged.
   void SyncRouting(v1::Ticket& ticket, const v1::Ticket* before);

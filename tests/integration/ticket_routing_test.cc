@@ -11,6 +11,7 @@
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/ticket.grpc.pb.h"
+#include "storage/ticket_store.h"
 #include "tests/support/agent_session.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
@@ -300,7 +301,7 @@ TEST_F(TicketRoutingTest, AnAgentPicksATicketAndHandsItBackAndBadRequestsChangeN
   v1::Ticket refused;
   auto taken = Pick(kAgent2, ticket.name(), &refused);
   EXPECT_EQ(taken.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(taken.error_message(), HasSubstr("being worked by agents/a-1"));
+  EXPECT_THAT(taken.error_message(), HasSubstr("assigned to agents/a-1"));
   auto not_theirs = HandBack(kAgent2, ticket.name(), &refused);
   EXPECT_EQ(not_theirs.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(not_theirs.error_message(), HasSubstr("assigned to agents/a-1, not agents/a-2"));
@@ -344,6 +345,33 @@ TEST_F(TicketRoutingTest, AnAgentPicksATicketAndHandsItBackAndBadRequestsChangeN
   auto not_open = Pick(kAgent1, other.name(), &refused);
   EXPECT_EQ(not_open.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(not_open.error_message(), HasSubstr("is pending"));
+}
+
+TEST_F(TicketRoutingTest, AHandedBackTicketGoesToAColleagueNotBackToTheAgentWhoGaveItBack) {
+  auto first = Connect(kAgent1);
+  SetReady(kAgent1);
+  const v1::Ticket ticket = Create("Needs a second opinion");
+  auto offer = first->NextOffer();
+  ASSERT_TRUE(offer.has_value());
+  ASSERT_TRUE(Accept(kAgent1, offer->name()).ok());
+  auto second = Connect(kAgent2);
+  SetReady(kAgent2);
+  v1::Ticket back;
+  ASSERT_TRUE(HandBack(kAgent1, ticket.name(), &back).ok());
+  // a-1 has room and served the customer last, yet the colleague gets it.
+  auto offered = second->NextOffer();
+  ASSERT_TRUE(offered.has_value());
+  EXPECT_EQ(offered->reference(), ticket.name());
+  EXPECT_FALSE(first->NextOffer(300ms).has_value());
+  // A supervisor's pick for an agent of a ticket someone else holds is refused.
+  v1::Ticket refused;
+  ASSERT_TRUE(Accept(kAgent2, offered->name()).ok());
+  v1::PickTicketRequest pick;
+  pick.set_ticket(ticket.name());
+  pick.set_agent("agents/a-1");
+  auto taken = tickets_->PickTicket(Context(kSupervisor).get(), pick, &refused);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(taken.error_message(), HasSubstr("assigned to agents/a-2"));
 }
 
 TEST_F(TicketRoutingTest, AQueueThatTakesNoTicketsIsRefusedNamingTheFieldAndNothingIsStored) {
@@ -403,17 +431,32 @@ TEST_F(TicketRoutingTest, ABreachRaisesTheWaitingTicketsRoutingPriority) {
   clock_ = nullptr;
 }
 
-TEST_F(TicketRoutingTest, WaitingTicketsKeepTheirPlaceAcrossARestartAndALostOneIsQueuedAgain) {
+TEST_F(TicketRoutingTest, WaitingTicketsKeepTheirPlaceAcrossARestartAndUnroutedOnesAreQueued) {
   const v1::Ticket t1 = Create("First in line");
   const v1::Ticket t2 = Create("Second in line");
-  const v1::Ticket t3 = Create("Taken out by a supervisor");
-  const auto before = Waiting();
-  ASSERT_EQ(before.size(), 3u);
+  const v1::Ticket t3 = Create("Stored before tickets were routed", "");
+  EXPECT_TRUE(t3.contact().empty());
+  // A ticket's contact is not the supervisor's to take out: the ticket would wait nowhere.
   v1::AbandonContactRequest abandon;
-  abandon.set_contact(Get(t3.name()).contact());
+  abandon.set_contact(t1.contact());
   v1::Contact abandoned;
-  ASSERT_TRUE(contacts_->AbandonContact(Context(kSupervisor).get(), abandon, &abandoned).ok());
-  EXPECT_TRUE(Get(t3.name()).contact().empty());
+  auto refused = contacts_->AbandonContact(Context(kSupervisor).get(), abandon, &abandoned);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), HasSubstr(t1.name()));
+  // As a data directory from before routed tickets holds it: a queue, no contact.
+  desk_->OnTicketDesk([&](TicketDesk&) {
+    storage::TicketStore store(desk_->database());
+    uint64_t id = std::stoull(t3.name().substr(8));
+    auto row = store.GetTicket(id);
+    EXPECT_TRUE(row.ok());
+    row->mutable_ticket()->set_queue("queues/support");
+    rocksdb::WriteBatch batch;
+    store.PutTicket(&batch, id, std::stoull(customer_.substr(10)), *row);
+    EXPECT_TRUE(desk_->database()->db()->Write(desk_->database()->write_options(), &batch).ok());
+    return 0;
+  });
+  const auto before = Waiting();
+  ASSERT_EQ(before.size(), 2u);
 
   Restart();
   const auto after = Waiting();
@@ -421,7 +464,7 @@ TEST_F(TicketRoutingTest, WaitingTicketsKeepTheirPlaceAcrossARestartAndALostOneI
   EXPECT_EQ(after[0].name(), before[0].name());
   EXPECT_EQ(after[0].enqueue_time().seconds(), before[0].enqueue_time().seconds());
   EXPECT_EQ(after[1].name(), before[1].name());
-  EXPECT_EQ(after[2].reference(), t3.name());  // queued again, behind the others
+  EXPECT_EQ(after[2].reference(), t3.name());  // queued at start, behind the others
   EXPECT_EQ(Get(t3.name()).contact(), after[2].name());
 
   auto first = Connect(kAgent1);
@@ -429,6 +472,13 @@ TEST_F(TicketRoutingTest, WaitingTicketsKeepTheirPlaceAcrossARestartAndALostOneI
   auto offer = first->NextOffer();
   ASSERT_TRUE(offer.has_value());
   EXPECT_EQ(offer->reference(), t1.name());
+  ASSERT_TRUE(Accept(kAgent1, offer->name()).ok());
+  // Worked when the server stops: after the restart it is still theirs, not being worked.
+  Restart();
+  const v1::Ticket kept = Get(t1.name());
+  EXPECT_EQ(kept.assignee(), "agents/a-1");
+  EXPECT_TRUE(kept.contact().empty());
+  EXPECT_EQ(Waiting().size(), 2u);
 }
 
 }  // namespace

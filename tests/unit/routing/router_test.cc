@@ -855,7 +855,11 @@ TEST_F(RouterTest, PickAndConnectNeedCapacityAndChangeNothingWithout) {
   EXPECT_TRUE(router_.TakeEvents().empty());
   EXPECT_EQ(router_.Connect("a1", spec).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(router_.Pick("nobody", waiting).status().code(), absl::StatusCode::kNotFound);
-  ASSERT_TRUE(router_.Logout("a1").ok() == false);  // a ticket in progress keeps them in
+  // Logging out stops the work on tickets (they are not hung up on); a call would refuse.
+  ASSERT_TRUE(router_.Logout("a1").ok());
+  EXPECT_EQ(router_.GetContact(*connected).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(StateOf("a1"), AgentState::kLoggedOut);
+  EXPECT_EQ(router_.GetContact(waiting)->state, ContactState::kWaiting);  // not offered on the way out
 }
 
 TEST_F(RouterTest, MoveKeepsTheEnqueueTimeAndReprioritizeReordersTheQueue) {
@@ -896,16 +900,19 @@ TEST_F(RouterTest, AWithdrawnContactLeavesWithoutCountingAsAbandoned) {
   EXPECT_EQ(router_.GetContact(ticket).status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(RouterTest, AFullQueueRefusesCallsButNeverTickets) {
+TEST_F(RouterTest, AFullQueueRefusesCallsButNeverTicketsAndTicketsDoNotFillIt) {
   AddQueue(TicketQueue("mail", /*max_length=*/1));
+  Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
   Enqueue("mail", Tier::kOrdinary, Channel::kTicket);
   ContactSpec call;
   call.queue = "mail";
+  EXPECT_TRUE(router_.Enqueue(call).ok());  // the tickets waiting make no caller hear busy
   EXPECT_EQ(router_.Enqueue(call).status().code(), absl::StatusCode::kResourceExhausted);
   ContactSpec ticket;
   ticket.queue = "mail";
   ticket.channel = Channel::kTicket;
   EXPECT_TRUE(router_.Enqueue(ticket).ok());
+  EXPECT_EQ(router_.Waiting("mail")->size(), 4u);
 }
 
 TEST_F(RouterTest, TheWaitingListShowsContactsHeldForTheirPreferredAgent) {
