@@ -15,7 +15,7 @@ namespace servicedesk::storage {
 namespace {
 constexpr const char* kFamilyNames[kFamilyCount] = {
     "meta", "customers", "customer_index", "interactions", "interaction_requests",
-    "screen_pop", "events", "routing", "cti", "tickets"};
+    "screen_pop", "events", "routing", "cti", "tickets", "complaints"};
 constexpr const char* kSchemaVersionKey = "schema_version";
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Family family,

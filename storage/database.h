@@ -17,8 +17,9 @@ namespace servicedesk::storage {
 
 // The schema this build writes. A data directory written by a newer one is refused.
 // History: 1 customer file; 2 adds the routing family; 3 the cti family; 4 the tickets
-// family. An older directory is upgraded in place on open: the new families are created empty.
-inline constexpr uint32_t kSchemaVersion = 4;
+// family; 5 the complaints family. An older directory is upgraded in place on open: the new
+// families are created empty.
+inline constexpr uint32_t kSchemaVersion = 5;
 
 struct DatabaseOptions {
   std::string path;
@@ -41,8 +42,9 @@ enum class Family {
   kRouting,
   kCti,
   kTickets,
+  kComplaints,
 };
-inline constexpr int kFamilyCount = 10;
+inline constexpr int kFamilyCount = 11;
 const char* FamilyName(Family family);
 
 class Database {

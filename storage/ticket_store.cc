@@ -10,33 +10,9 @@ namespace servicedesk::storage {
 
 namespace {
 
-std::string TicketKey(uint64_t id) {
-  std::string key(1, 't');
-  AppendU64(&key, id);
-  return key;
-}
-
-std::string CustomerPrefix(uint64_t customer_id) {
-  std::string key(1, 'c');
-  AppendU64(&key, customer_id);
-  return key;
-}
-
-std::string CustomerKey(uint64_t customer_id, uint64_t id) {
-  std::string key = CustomerPrefix(customer_id);
-  AppendU64(&key, std::numeric_limits<uint64_t>::max() - id);
-  return key;
-}
-
 std::string CommentPrefix(uint64_t id) {
   std::string key(1, 'm');
   AppendU64(&key, id);
-  return key;
-}
-
-std::string RequestKey(std::string_view request_id) {
-  std::string key(1, 'r');
-  key.append(request_id);
   return key;
 }
 
@@ -50,58 +26,29 @@ bool IsOpenTicketStatus(v1::TicketStatus status) {
 }
 
 absl::StatusOr<v1::TicketRow> TicketStore::GetTicket(uint64_t id) const {
-  rocksdb::PinnableSlice value;
-  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kTickets), TicketKey(id), &value);
-  if (status.IsNotFound()) return absl::NotFoundError(absl::StrCat("ticket: '", TicketName(id), "' not found"));
-  if (!status.ok()) return FromRocks(status, "reading a ticket");
+  auto bytes = records_.Get(id, TicketName(id));
+  if (!bytes.ok()) return bytes.status();
   v1::TicketRow row;
-  if (!row.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+  if (!row.ParseFromString(*bytes)) {
     return absl::DataLossError(absl::StrCat("tickets family: unreadable ", TicketName(id)));
   }
   return row;
 }
 
 absl::StatusOr<std::optional<uint64_t>> TicketStore::FindByRequestId(std::string_view request_id) const {
-  rocksdb::PinnableSlice value;
-  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kTickets),
-                               RequestKey(request_id), &value);
-  if (status.IsNotFound()) return std::nullopt;
-  if (!status.ok()) return FromRocks(status, "reading a ticket request id");
-  auto id = ReadU64(std::string_view(value.data(), value.size()));
-  if (!id) return absl::DataLossError("tickets family: unreadable request id row");
-  return *id;
+  return records_.FindByRequestId(request_id);
 }
 
 void TicketStore::PutTicket(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer_id,
                             const v1::TicketRow& row) const {
-  auto* family = db_->handle(Family::kTickets);
-  batch->Put(family, TicketKey(id), row.SerializeAsString()).PermitUncheckedError();
-  batch->Put(family, CustomerKey(customer_id, id), "").PermitUncheckedError();
-  std::string open(1, 'o');
-  AppendU64(&open, id);
-  if (IsOpenTicketStatus(row.ticket().status())) {
-    batch->Put(family, open, "").PermitUncheckedError();
-  } else {
-    batch->Delete(family, open).PermitUncheckedError();
-  }
+  records_.Put(batch, id, customer_id, row.SerializeAsString(), IsOpenTicketStatus(row.ticket().status()));
 }
 
-absl::StatusOr<std::vector<uint64_t>> TicketStore::OpenTicketIds() const {
-  std::vector<uint64_t> ids;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kTickets)));
-  for (it->Seek("o"); it->Valid() && it->key().starts_with("o"); it->Next()) {
-    auto id = ReadU64(std::string_view(it->key().data(), it->key().size()), 1);
-    if (!id) return absl::DataLossError("tickets family: unreadable open-ticket row");
-    ids.push_back(*id);
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "reading open tickets");
-  return ids;
-}
+absl::StatusOr<std::vector<uint64_t>> TicketStore::OpenTicketIds() const { return records_.OpenIds(); }
 
 void TicketStore::PutRequestId(rocksdb::WriteBatch* batch, std::string_view request_id,
                                uint64_t id) const {
-  batch->Put(db_->handle(Family::kTickets), RequestKey(request_id), EncodeU64(id)).PermitUncheckedError();
+  records_.PutRequestId(batch, request_id, id);
 }
 
 void TicketStore::PutComment(rocksdb::WriteBatch* batch, uint64_t id, uint32_t number,
@@ -131,42 +78,20 @@ absl::StatusOr<TicketStore::Page> TicketStore::List(
     std::optional<uint64_t> customer_id, std::optional<uint64_t> after,
     const std::function<bool(const v1::Ticket&)>& keep, int limit) const {
   Page page;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->db()->NewIterator(rocksdb::ReadOptions(), db_->handle(Family::kTickets)));
-  // Either a customer's index rows (newest first by key) or the ticket rows backwards.
-  auto next_id = [&]() -> std::optional<uint64_t> {
-    if (!it->Valid()) return std::nullopt;
-    const std::string_view key(it->key().data(), it->key().size());
-    if (customer_id) {
-      const std::string prefix = CustomerPrefix(*customer_id);
-      if (!key.starts_with(prefix)) return std::nullopt;
-      auto inverted = ReadU64(key, prefix.size());
-      if (!inverted) return std::nullopt;
-      return std::numeric_limits<uint64_t>::max() - *inverted;
-    }
-    if (!key.starts_with("t")) return std::nullopt;
-    return ReadU64(key, 1);
-  };
-  if (customer_id) {
-    it->Seek(after ? CustomerKey(*customer_id, *after) : CustomerPrefix(*customer_id));
-    if (after && it->Valid() && next_id() == after) it->Next();
-  } else {
-    it->SeekForPrev(after ? TicketKey(*after) : TicketKey(std::numeric_limits<uint64_t>::max()));
-    if (after && it->Valid() && next_id() == after) it->Prev();
-  }
-  int examined = 0;
-  for (std::optional<uint64_t> id = next_id(); id; id = next_id()) {
-    auto row = GetTicket(*id);
-    if (!row.ok()) return row.status();
-    if (keep(row->ticket())) page.tickets.push_back(row->ticket());
-    if (static_cast<int>(page.tickets.size()) >= limit || ++examined >= limit * 20) {
-      // Full, or a long run of tickets the filter skips: the next page goes on from here.
-      page.last = *id;
-      break;
-    }
-    if (customer_id) it->Next(); else it->Prev();
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "listing tickets");
+  v1::TicketRow row;
+  auto scan = records_.List(
+      customer_id, after,
+      [&](uint64_t id, std::string_view bytes) -> absl::StatusOr<bool> {
+        if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return absl::DataLossError(absl::StrCat("tickets family: unreadable ", TicketName(id)));
+        }
+        if (!keep(row.ticket())) return false;
+        page.tickets.push_back(std::move(*row.mutable_ticket()));
+        return true;
+      },
+      limit);
+  if (!scan.ok()) return scan.status();
+  page.last = scan->last;
   return page;
 }
 

@@ -24,12 +24,13 @@
 #include "servicedesk/v1/events.pb.h"
 #include "servicedesk/v1/ticket.pb.h"
 #include "storage/database.h"
+#include "storage/indexed_records.h"
 
 namespace servicedesk::storage {
 
 class TicketStore {
  public:
-  explicit TicketStore(Database* db) : db_(db) {}
+  explicit TicketStore(Database* db) : db_(db), records_(db, Family::kTickets, 't', "ticket") {}
 
   // NOT_FOUND naming the ticket when there is none.
   absl::StatusOr<v1::TicketRow> GetTicket(uint64_t id) const;
@@ -56,6 +57,7 @@ class TicketStore {
 
  private:
   Database* db_;
+  IndexedRecords records_;  // 't', 'c', 'o', 'r' (see indexed_records.h)
 };
 
 std::string TicketName(uint64_t id);

@@ -89,6 +89,12 @@ const AccessPolicy& AccessPolicy::Default() {
                                "ListComments", "ChangeStatus", "PickTicket", "HandBackTicket"}) {
       p->rules_[tickets + method] = desk;
     }
+    const std::string complaints = "/servicedesk.v1.ComplaintService/";
+    for (const char* method : {"OpenComplaint", "RecordVenting", "RecordDetails", "ProposeResolution",
+                               "EscalateComplaint", "RecordFollowUp", "GetComplaint", "ListComplaints"}) {
+      p->rules_[complaints + method] = desk;
+    }
+    p->rules_[complaints + "GetComplaintFigures"] = {Role::kSupervisor, Role::kAdmin};
     p->rules_["/servicedesk.v1.SupervisorService/GetQueueStatistics"] = {Role::kSupervisor, Role::kAdmin};
     const std::string admin = "/servicedesk.v1.RoutingAdminService/";
     for (const char* kind : {"Skill", "ReasonCode", "Queue", "Agent"}) {

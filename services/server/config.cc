@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/customers/phone_normalizer.h"
+#include "services/server/complaint_rules.h"
 #include "services/server/ticket_rules.h"
 
 namespace servicedesk::server {
@@ -423,6 +424,53 @@ absl::Status ReadTickets(const toml::table& t, TicketsConfig* tickets) {
   });
 }
 
+absl::Status ReadComplaintLimits(const toml::table& t, const std::string& field, ComplaintLimitConfig* limits,
+                                 bool rule) {
+  if (rule) {
+    if (auto s = CheckKeys(t, field, {"severity", "tier", "recording_hours", "resolution_hours", "follow_up_hours"});
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Read(t, field, "severity", &limits->severity); !s.ok()) return s;
+    if (auto s = Read(t, field, "tier", &limits->tier); !s.ok()) return s;
+  }
+  if (auto s = Read(t, field, "recording_hours", &limits->recording_hours); !s.ok()) return s;
+  if (auto s = Read(t, field, "resolution_hours", &limits->resolution_hours); !s.ok()) return s;
+  return Read(t, field, "follow_up_hours", &limits->follow_up_hours);
+}
+
+// [complaints], with [[complaints.limits]] rules; the default limits are keys of [complaints].
+absl::Status ReadComplaints(const toml::table& t, ComplaintsConfig* complaints) {
+  if (auto s = CheckKeys(t, "complaints",
+                         {"categories", "satisfied_threshold", "follow_up_queue", "follow_up_delay_hours",
+                          "retry_delay_hours", "max_follow_up_attempts", "recording_hours", "resolution_hours",
+                          "follow_up_hours", "limits", "regulatory", "acknowledgement_days", "holding_reply_days",
+                          "final_response_days", "overdue_priority_boost"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = ReadStrings(t, "complaints", "categories", &complaints->categories); !s.ok()) return s;
+  for (auto [key, value] : {std::pair{"satisfied_threshold", &complaints->satisfied_threshold},
+                            std::pair{"follow_up_delay_hours", &complaints->follow_up_delay_hours},
+                            std::pair{"retry_delay_hours", &complaints->retry_delay_hours},
+                            std::pair{"max_follow_up_attempts", &complaints->max_follow_up_attempts},
+                            std::pair{"acknowledgement_days", &complaints->acknowledgement_days},
+                            std::pair{"holding_reply_days", &complaints->holding_reply_days},
+                            std::pair{"final_response_days", &complaints->final_response_days},
+                            std::pair{"overdue_priority_boost", &complaints->overdue_priority_boost}}) {
+    if (auto s = Read(t, "complaints", key, value); !s.ok()) return s;
+  }
+  if (auto s = Read(t, "complaints", "follow_up_queue", &complaints->follow_up_queue); !s.ok()) return s;
+  if (auto s = Read(t, "complaints", "regulatory", &complaints->regulatory); !s.ok()) return s;
+  if (auto s = ReadComplaintLimits(t, "complaints", &complaints->default_limits, false); !s.ok()) return s;
+  return ForEachTable(t, "complaints", "limits", [&](const toml::table& entry, const std::string& field) {
+    ComplaintLimitConfig rule;
+    if (auto s = ReadComplaintLimits(entry, field, &rule, true); !s.ok()) return s;
+    complaints->limits.push_back(std::move(rule));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
@@ -434,14 +482,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "demo"});
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "demo"});
       !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -488,6 +536,9 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
   }
   if (const auto* t = section("tickets")) {
     if (auto s = ReadTickets(*t, &config->tickets); !s.ok()) return s;
+  }
+  if (const auto* t = section("complaints")) {
+    if (auto s = ReadComplaints(*t, &config->complaints); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -588,6 +639,15 @@ absl::Status ValidateConfig(const Config& config) {
     return absl::InvalidArgumentError("tickets.breach_priority_boost: must be 0 to 100");
   }
   if (auto rules = TicketRulesFrom(config.tickets); !rules.ok()) return rules.status();
+  if (auto rules = ComplaintRulesFrom(config.complaints); !rules.ok()) return rules.status();
+  if (!config.complaints.follow_up_queue.empty() && !(config.complaints.follow_up_queue.size() > 7 &&
+                                                      config.complaints.follow_up_queue.starts_with("queues/"))) {
+    return absl::InvalidArgumentError(absl::StrCat("complaints.follow_up_queue: '", config.complaints.follow_up_queue,
+                                                   "' is not a queue name (queues/{id}) or empty"));
+  }
+  if (config.complaints.overdue_priority_boost < 0 || config.complaints.overdue_priority_boost > 100) {
+    return absl::InvalidArgumentError("complaints.overdue_priority_boost: must be 0 to 100");
+  }
   // A queue's resource name: "queues/" and an id.
   const auto is_queue_name = [](const std::string& name) {
     return name.size() > 7 && name.starts_with("queues/");

@@ -82,6 +82,37 @@ struct TicketsConfig {
   std::vector<SlaRuleConfig> sla;
 };
 
+// [[complaints.limits]]: step limits for complaints of a severity and a customer tier
+// (first match wins; the keys of [complaints] itself are the default).
+struct ComplaintLimitConfig {
+  std::string severity;  // low, medium, high, critical; empty: any (also not recorded yet)
+  std::string tier;      // key_important, key_secondary, ordinary, small, unknown; empty: any
+  int recording_hours = 24;    // from opening
+  int resolution_hours = 120;  // from the end of recording
+  int follow_up_hours = 168;   // from the accepted proposal
+};
+
+struct ComplaintsConfig {
+  std::vector<std::string> categories = {"billing", "delivery", "product", "service", "staff", "other"};
+  int satisfied_threshold = 4;  // 1 to 5: a reached customer at or above it (and solved) closes it
+  // queues/{id} taking outbound contacts: where follow-ups are delivered as work. Empty: they
+  // are not routed (they show as due on the complaint and in lists).
+  std::string follow_up_queue;
+  int follow_up_delay_hours = 72;  // accepted proposal -> first follow-up attempt
+  int retry_delay_hours = 24;      // customer not reached -> next attempt
+  int max_follow_up_attempts = 3;  // then closed as unreachable
+  ComplaintLimitConfig default_limits;
+  std::vector<ComplaintLimitConfig> limits;
+  // The regulatory profile: acknowledgement and final-response limits from opening, with a
+  // holding-reply reminder, for complaints recorded as regulated.
+  bool regulatory = false;
+  int acknowledgement_days = 2;
+  int holding_reply_days = 28;
+  int final_response_days = 56;
+  // A follow-up of a complaint with a reached deadline rises this much in routing priority.
+  int overdue_priority_boost = 20;
+};
+
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:50051";  // loopback unless told otherwise
@@ -108,6 +139,8 @@ struct Config {
   CtiConfig cti;
   SupervisorConfig supervisor;
   TicketsConfig tickets;
+  // [complaints]
+  ComplaintsConfig complaints;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;

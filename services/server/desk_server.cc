@@ -52,6 +52,9 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
   desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->routing_.get());
+  desk->complaints_ = std::make_unique<ComplaintDesk>(config, desk->clock_, desk->loop_.get(),
+                                                      desk->database_.get(), desk->writer_.get(),
+                                                      desk->customer_store_.get(), desk->routing_.get());
   desk->tickets_ = std::make_unique<TicketDesk>(config, desk->clock_, desk->loop_.get(), desk->database_.get(),
                                                 desk->writer_.get(), desk->customer_store_.get(),
                                                 desk->routing_.get());
@@ -62,6 +65,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       if (status.ok()) status = desk->cti_->Start();  // its calls' contacts are routing's
       if (status.ok()) desk->supervisor_->Start();
       if (status.ok()) status = desk->tickets_->Start();
+      if (status.ok()) status = desk->complaints_->Start();
       started.set_value(status);
     });
     if (auto s = started.get_future().get(); !s.ok()) return s;
@@ -84,6 +88,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       desk->gate_.get(), desk->loop_.get(), desk->supervisor_.get());
   desk->ticket_service_ = std::make_unique<TicketServiceImpl>(desk->gate_.get(), desk->loop_.get(),
                                                               desk->tickets_.get());
+  desk->complaint_service_ = std::make_unique<ComplaintServiceImpl>(desk->gate_.get(), desk->loop_.get(),
+                                                                    desk->complaints_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -97,6 +103,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->cti_service_.get());
   builder.RegisterService(desk->supervisor_service_.get());
   builder.RegisterService(desk->ticket_service_.get());
+  builder.RegisterService(desk->complaint_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
@@ -155,6 +162,7 @@ void DeskServer::Shutdown() {
     if (routing_ && loop_) {
       loop_->Post([this] {
         if (tickets_) tickets_->Stop();
+        if (complaints_) complaints_->Stop();
         if (cti_) cti_->Stop();
         routing_->Stop();
       });
@@ -169,6 +177,7 @@ void DeskServer::Shutdown() {
     std::promise<void> closed;
     loop_->Post([&] {
       if (tickets_) tickets_->Stop();
+      if (complaints_) complaints_->Stop();
       if (cti_) cti_->Stop();
       routing_->Stop();
       closed.set_value();

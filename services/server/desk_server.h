@@ -20,6 +20,8 @@
 #include "services/customers/customer_queries.h"
 #include "services/customers/phone_normalizer.h"
 #include "services/server/auth.h"
+#include "services/server/complaint_desk.h"
+#include "services/server/complaint_service.h"
 #include "services/server/config.h"
 #include "services/server/customer_service.h"
 #include "services/server/cti_desk.h"
@@ -57,6 +59,10 @@ class DeskServer {
   template <typename Fn>
   auto OnTicketDesk(Fn&& fn) {  // fn(TicketDesk&)
     return OnLoop([&] { return fn(*tickets_); });
+  }
+  template <typename Fn>
+  auto OnComplaintDesk(Fn&& fn) {  // fn(ComplaintDesk&)
+    return OnLoop([&] { return fn(*complaints_); });
   }
   template <typename Fn>
   auto OnCtiDesk(Fn&& fn) {  // fn(CtiDesk&)
@@ -98,6 +104,8 @@ class DeskServer {
   std::unique_ptr<SupervisorServiceImpl> supervisor_service_;
   std::unique_ptr<TicketDesk> tickets_;
   std::unique_ptr<TicketServiceImpl> ticket_service_;
+  std::unique_ptr<ComplaintDesk> complaints_;
+  std::unique_ptr<ComplaintServiceImpl> complaint_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

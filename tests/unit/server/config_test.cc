@@ -1,3 +1,4 @@
+#include "services/server/complaint_rules.h"
 #include "services/server/config.h"
 #include "services/server/ticket_rules.h"
 
@@ -608,6 +609,62 @@ TEST(ConfigTest, TicketsErrorsNameTheKey) {
   t = TicketsConfig();
   t.breach_priority_boost = 101;
   EXPECT_TRUE(absl::StartsWith(message(t), "tickets.breach_priority_boost:")) << message(t);
+}
+
+TEST(ConfigTest, ReadsTheComplaintsSectionWithItsLimitRules) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(LoadText(R"([complaints]
+categories = ["billing", "delivery"]
+follow_up_queue = "queues/general"
+follow_up_delay_hours = 48
+recording_hours = 12
+regulatory = true
+final_response_days = 40
+[[complaints.limits]]
+severity = "critical"
+tier = "key_important"
+recording_hours = 2
+resolution_hours = 24
+)",
+                       &config)
+                  .ok());
+  EXPECT_EQ(config.complaints.categories, (std::vector<std::string>{"billing", "delivery"}));
+  EXPECT_EQ(config.complaints.follow_up_delay_hours, 48);
+  EXPECT_EQ(config.complaints.default_limits.recording_hours, 12);
+  ASSERT_EQ(config.complaints.limits.size(), 1u);
+  EXPECT_EQ(config.complaints.limits[0].severity, "critical");
+  ASSERT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  auto rules = ComplaintRulesFrom(config.complaints);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  ASSERT_EQ(rules->limits.rules.size(), 1u);
+  EXPECT_EQ(rules->limits.rules[0].limits.recording, absl::Hours(2));
+  ASSERT_TRUE(rules->limits.regulatory.has_value());
+  EXPECT_EQ(rules->limits.regulatory->final_response, absl::Hours(24 * 40));
+}
+
+TEST(ConfigTest, ComplaintsErrorsNameTheKey) {
+  const auto message = [](ComplaintsConfig complaints) {
+    Config config;
+    config.auth_enabled = false;
+    config.complaints = std::move(complaints);
+    return std::string(ValidateConfig(config).message());
+  };
+  ComplaintsConfig c;
+  c.limits = {{"urgent", "", 24, 120, 168}};
+  EXPECT_TRUE(absl::StartsWith(message(c), "complaints.limits[0].severity:")) << message(c);
+  c = ComplaintsConfig();
+  c.default_limits.resolution_hours = 0;
+  EXPECT_TRUE(absl::StartsWith(message(c), "complaints.resolution_hours:")) << message(c);
+  c = ComplaintsConfig();
+  c.follow_up_queue = "general";
+  EXPECT_TRUE(absl::StartsWith(message(c), "complaints.follow_up_queue:")) << message(c);
+  c = ComplaintsConfig();
+  c.categories = {};
+  EXPECT_TRUE(absl::StartsWith(message(c), "complaints.categories")) << message(c);
+  c = ComplaintsConfig();
+  c.satisfied_threshold = 6;
+  EXPECT_TRUE(absl::StartsWith(message(c), "complaints.satisfied_threshold")) << message(c);
 }
 
 }  // namespace
