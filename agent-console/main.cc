@@ -16,6 +16,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -23,6 +24,7 @@
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/supervisor.grpc.pb.h"
+#include "servicedesk/v1/complaint.grpc.pb.h"
 #include "servicedesk/v1/ticket.grpc.pb.h"
 
 namespace {
@@ -376,6 +378,60 @@ int main(int argc, char** argv) {
   ticket_handback->add_option("ticket", ticket_id, "ticket id")->required();
   ticket_handback->add_option("reason", handback_reason, "why, for the history");
   ticket_handback->add_option("--agent", acting_agent, "agents/{id}, for a supervisor acting for an agent");
+  // Complaints: the four steps, one subcommand each.
+  auto* complaint_cmd = app.add_subcommand(
+      "complaint", "complaints: list, show, open, vent, record, propose, escalate, followup, figures");
+  complaint_cmd->require_subcommand(1);
+  std::string complaint_id, c_customer, c_contact, c_summary, c_mood, c_notes, c_remedy, c_category, c_product,
+      c_description, c_expectation, c_severity, c_kind, c_currency, c_reason, c_queue, c_comment;
+  double c_minutes = 0, c_amount = -1;
+  int c_satisfaction = 0;
+  bool c_open_only = false, c_overdue = false, c_regulated = false, c_accepted = false, c_supervisor = false,
+       c_reached = false, c_solved = false;
+  auto* c_list = complaint_cmd->add_subcommand("list", "complaints, newest first");
+  c_list->add_option("--customer", c_customer, "customers/{id}");
+  c_list->add_flag("--open", c_open_only, "not closed");
+  c_list->add_flag("--overdue", c_overdue, "with a reached limit");
+  auto* c_show = complaint_cmd->add_subcommand("show", "a complaint with its audit trail");
+  c_show->add_option("complaint", complaint_id, "complaint id")->required();
+  auto* c_open = complaint_cmd->add_subcommand("open", "open a complaint (venting first)");
+  c_open->add_option("--customer", c_customer, "customers/{id}")->required();
+  c_open->add_option("--call", c_contact, "contacts/{id} of the call it came from");
+  c_open->add_option("--summary", c_summary);
+  auto* c_vent = complaint_cmd->add_subcommand("vent", "step 1: the customer was heard out");
+  c_vent->add_option("complaint", complaint_id)->required();
+  c_vent->add_option("--minutes", c_minutes, "how long")->required();
+  c_vent->add_option("--mood", c_mood, "calm, upset, angry, distressed")->required();
+  c_vent->add_option("--notes", c_notes)->required();
+  c_vent->add_option("--remedy", c_remedy, "what the customer asks for");
+  auto* c_record = complaint_cmd->add_subcommand("record", "step 2: what it is about");
+  c_record->add_option("complaint", complaint_id)->required();
+  c_record->add_option("--category", c_category)->required();
+  c_record->add_option("--product", c_product)->required();
+  c_record->add_option("--description", c_description, "in the customer's words")->required();
+  c_record->add_option("--expectation", c_expectation)->required();
+  c_record->add_option("--severity", c_severity, "low, medium, high, critical")->required();
+  c_record->add_flag("--regulated", c_regulated);
+  auto* c_propose = complaint_cmd->add_subcommand("propose", "step 3: a proposal and the customer's answer");
+  c_propose->add_option("complaint", complaint_id)->required();
+  c_propose->add_option("--kind", c_kind, "refund, replacement, repair, compensation, apology, explanation, other")
+      ->required();
+  c_propose->add_option("--amount", c_amount, "e.g. 39.99");
+  c_propose->add_option("--currency", c_currency, "e.g. EUR");
+  c_propose->add_option("--description", c_description);
+  c_propose->add_flag("--accepted", c_accepted, "the customer accepted (else: refused)");
+  auto* c_escalate = complaint_cmd->add_subcommand("escalate", "to a supervisor or another queue");
+  c_escalate->add_option("complaint", complaint_id)->required();
+  c_escalate->add_flag("--supervisor", c_supervisor);
+  c_escalate->add_option("--queue", c_queue, "queue id");
+  c_escalate->add_option("--reason", c_reason)->required();
+  auto* c_followup = complaint_cmd->add_subcommand("followup", "step 4: the result of a follow-up call");
+  c_followup->add_option("complaint", complaint_id)->required();
+  c_followup->add_flag("--reached", c_reached, "the customer was reached");
+  c_followup->add_option("--satisfaction", c_satisfaction, "1 to 5");
+  c_followup->add_flag("--solved", c_solved, "the problem is really solved");
+  c_followup->add_option("--comment", c_comment);
+  auto* c_figures = complaint_cmd->add_subcommand("figures", "counts by step, times, rates (supervisor)");
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
@@ -496,6 +552,129 @@ int main(int argc, char** argv) {
                     << (c.public_() ? "" : " (internal)") << ": " << c.body() << "\n";
         }
       }
+    }
+    return 0;
+  }
+  if (*complaint_cmd) {
+    auto complaints = v1::ComplaintService::NewStub(channel);
+    const std::string name = absl::StartsWith(complaint_id, "complaints/") ? complaint_id
+                                                                          : absl::StrCat("complaints/", complaint_id);
+    const auto print = [&](const v1::Complaint& c) {
+      std::cout << c.name() << "  " << Trim(v1::ComplaintStep_Name(c.step()), "COMPLAINT_STEP_") << "  "
+                << c.customer() << "  " << (c.owner().empty() ? "(no owner)" : c.owner())
+                << (c.overdue() ? "  OVERDUE" : "") << (c.escalated() ? "  escalated" : "") << "  " << c.summary()
+                << "\n";
+    };
+    const auto enum_value = [](const google::protobuf::EnumDescriptor* type, const std::string& prefix,
+                               const std::string& word) {
+      const auto* value = type->FindValueByName(prefix + absl::AsciiStrToUpper(word));
+      return value == nullptr ? -1 : value->number();  // -1: the server names the field
+    };
+    grpc::Status status;
+    v1::Complaint complaint;
+    auto context = NewContext(options);
+    if (*c_list) {
+      v1::ListComplaintsRequest request;
+      request.set_customer(c_customer);
+      request.set_open_only(c_open_only);
+      request.set_overdue(c_overdue);
+      v1::ListComplaintsResponse response;
+      status = complaints->ListComplaints(context.get(), request, &response);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(response);
+      } else {
+        for (const auto& c : response.complaints()) print(c);
+      }
+      return 0;
+    }
+    if (*c_figures) {
+      v1::ComplaintFigures figures;
+      status = complaints->GetComplaintFigures(context.get(), v1::GetComplaintFiguresRequest(), &figures);
+      if (!status.ok()) return Report(status);
+      PrintJson(figures);
+      return 0;
+    }
+    if (*c_open) {
+      v1::OpenComplaintRequest request;
+      request.set_customer(c_customer);
+      if (!c_contact.empty()) {
+        request.set_source(v1::COMPLAINT_SOURCE_CALL);
+        request.set_source_reference(c_contact);
+      }
+      request.set_summary(c_summary);
+      status = complaints->OpenComplaint(context.get(), request, &complaint);
+    } else if (*c_vent) {
+      v1::RecordVentingRequest request;
+      request.set_complaint(name);
+      request.mutable_venting()->mutable_duration()->set_seconds(static_cast<int64_t>(c_minutes * 60));
+      request.mutable_venting()->set_mood(
+          static_cast<v1::CustomerMood>(enum_value(v1::CustomerMood_descriptor(), "CUSTOMER_MOOD_", c_mood)));
+      request.mutable_venting()->set_notes(c_notes);
+      request.mutable_venting()->set_requested_remedy(c_remedy);
+      status = complaints->RecordVenting(context.get(), request, &complaint);
+    } else if (*c_record) {
+      v1::RecordDetailsRequest request;
+      request.set_complaint(name);
+      auto* d = request.mutable_details();
+      d->set_category(c_category);
+      d->set_product(c_product);
+      d->set_description(c_description);
+      d->set_expectation(c_expectation);
+      d->set_severity(static_cast<v1::ComplaintSeverity>(
+          enum_value(v1::ComplaintSeverity_descriptor(), "COMPLAINT_SEVERITY_", c_severity)));
+      d->set_regulated(c_regulated);
+      status = complaints->RecordDetails(context.get(), request, &complaint);
+    } else if (*c_propose) {
+      v1::ProposeResolutionRequest request;
+      request.set_complaint(name);
+      auto* p = request.mutable_proposal();
+      p->set_kind(static_cast<v1::SolutionKind>(enum_value(v1::SolutionKind_descriptor(), "SOLUTION_KIND_", c_kind)));
+      if (c_amount >= 0) p->set_amount_cents(static_cast<int64_t>(c_amount * 100 + 0.5));
+      p->set_currency(c_currency);
+      p->set_description(c_description);
+      p->set_accepted(c_accepted);
+      status = complaints->ProposeResolution(context.get(), request, &complaint);
+    } else if (*c_escalate) {
+      v1::EscalateComplaintRequest request;
+      request.set_complaint(name);
+      request.mutable_escalation()->set_to_supervisor(c_supervisor);
+      if (!c_queue.empty()) {
+        request.mutable_escalation()->set_to_queue(absl::StartsWith(c_queue, "queues/") ? c_queue
+                                                                                         : absl::StrCat("queues/", c_queue));
+      }
+      request.mutable_escalation()->set_reason(c_reason);
+      status = complaints->EscalateComplaint(context.get(), request, &complaint);
+    } else if (*c_followup) {
+      v1::RecordFollowUpRequest request;
+      request.set_complaint(name);
+      request.mutable_result()->set_reached(c_reached);
+      if (c_reached) {
+        request.mutable_result()->set_satisfaction(c_satisfaction);
+        request.mutable_result()->set_solved(c_solved);
+      }
+      request.mutable_result()->set_comment(c_comment);
+      status = complaints->RecordFollowUp(context.get(), request, &complaint);
+    } else {
+      v1::GetComplaintRequest request;
+      request.set_name(name);
+      status = complaints->GetComplaint(context.get(), request, &complaint);
+    }
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(complaint);
+      return 0;
+    }
+    print(complaint);
+    if (complaint.has_step_deadline()) {
+      std::cout << "  step limit: " << TimeUtil::ToString(complaint.step_deadline()).substr(0, 16) << "\n";
+    }
+    if (complaint.has_follow_up_due_time()) {
+      std::cout << "  follow-up due: " << TimeUtil::ToString(complaint.follow_up_due_time()).substr(0, 16) << "\n";
+    }
+    for (const auto& entry : complaint.audit()) {
+      std::cout << "  " << TimeUtil::ToString(entry.time()).substr(0, 16) << "  " << entry.principal() << "  "
+                << entry.action() << ": " << entry.summary() << "\n";
     }
     return 0;
   }
