@@ -99,6 +99,13 @@ absl::Duration FromDuration(const google::protobuf::Duration& d) {
 
 bool IsAgent(const std::string& principal) { return absl::StartsWith(principal, "agents/"); }
 
+// The core names step data by the step ("recording.category"); the request calls the field
+// otherwise ("details.category").
+absl::Status RenameField(const absl::Status& status, absl::string_view core, absl::string_view request) {
+  if (!absl::StartsWith(status.message(), core)) return status;
+  return absl::Status(status.code(), absl::StrCat(request, status.message().substr(core.size())));
+}
+
 }  // namespace
 
 ComplaintDesk::ComplaintDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
@@ -115,12 +122,30 @@ ComplaintDesk::ComplaintDesk(const Config& config, const Clock* clock, DeskLoop*
 
 absl::Status ComplaintDesk::Start() {
   if (!workflow_) return absl::InternalError("complaints: the workflow configuration is invalid");
+  if (const std::string& queue = config_.complaints.follow_up_queue; !queue.empty()) {
+    const v1::Queue* defined = routing_->FindQueue(queue);
+    if (defined == nullptr || std::find(defined->channels().begin(), defined->channels().end(),
+                                        v1::CONTACT_CHANNEL_OUTBOUND) == defined->channels().end()) {
+      return absl::InvalidArgumentError(absl::StrCat("complaints.follow_up_queue: '", queue,
+                                                     "' is not a defined queue that takes outbound contacts"));
+    }
+  }
   auto open = store_.OpenComplaintIds();
   if (!open.ok()) return open.status();
   for (uint64_t id : *open) {
     auto row = store_.GetComplaint(id);
     if (!row.ok()) return row.status();
-    Schedule(id, StateFromRow(row->state()));
+    c::ComplaintState state = StateFromRow(row->state());
+    if (state.step == c::Step::kFollowUp && state.follow_up_handed_out && !config_.complaints.follow_up_queue.empty() &&
+        !LiveFollowUp(row->complaint())) {
+      // Its task was being worked when the server stopped (connected contacts do not come
+      // back): the attempt is delivered again.
+      redeliver_.insert(id);
+      schedule_.insert({clock_->Now(), id});
+      scheduled_at_[id] = clock_->Now();
+      continue;
+    }
+    Schedule(id, state);
   }
   ArmTimer();  // what fell due while the server was down is handled at once
   return absl::OkStatus();
@@ -131,15 +156,16 @@ void ComplaintDesk::Stop() {
   timer_.cancel();
 }
 
-void ComplaintDesk::Schedule(uint64_t id, const c::ComplaintState& state) {
+void ComplaintDesk::Schedule(uint64_t id, const c::ComplaintState& state, absl::Time not_before) {
   if (auto it = scheduled_at_.find(id); it != scheduled_at_.end()) {
     schedule_.erase({it->second, id});
     scheduled_at_.erase(it);
   }
   auto next = c::NextDueAt(state);
   if (!next) return;
-  schedule_.insert({*next, id});
-  scheduled_at_[id] = *next;
+  const absl::Time at = std::max(*next, not_before);
+  schedule_.insert({at, id});
+  scheduled_at_[id] = at;
 }
 
 void ComplaintDesk::ArmTimer() {
@@ -184,8 +210,11 @@ std::optional<routing::ContactView> ComplaintDesk::LiveFollowUp(const v1::Compla
   return *view;
 }
 
-void ComplaintDesk::EndFollowUp(v1::Complaint& complaint) {
+void ComplaintDesk::EndFollowUp(v1::Complaint& complaint, const std::string& actor) {
   auto view = LiveFollowUp(complaint);
+  if (view && view->state == routing::ContactState::kActive && view->agent != actor) {
+    view.reset();  // another agent is on that call: they end it
+  }
   if (view) {
     const uint64_t id = *ParseContactName(complaint.follow_up_contact(), "contact");
     const absl::Status ended = view->state == routing::ContactState::kActive
@@ -203,10 +232,10 @@ int ComplaintDesk::FollowUpPriority(const Loaded& loaded) const {
   return c::Overdue(loaded.state, clock_->Now()).empty() ? 0 : config_.complaints.overdue_priority_boost;
 }
 
-void ComplaintDesk::DeliverFollowUp(Loaded& loaded) {
+bool ComplaintDesk::DeliverFollowUp(Loaded& loaded) {
   v1::Complaint& complaint = *loaded.row.mutable_complaint();
-  EndFollowUp(complaint);  // a retry replaces the last attempt's task
-  if (config_.complaints.follow_up_queue.empty()) return;
+  EndFollowUp(complaint, kSystemPrincipal);  // a retry replaces the last attempt's task
+  if (config_.complaints.follow_up_queue.empty()) return true;  // shown as due, not routed
   routing::ContactSpec spec;
   spec.channel = routing::Channel::kOutbound;
   spec.queue = config_.complaints.follow_up_queue;
@@ -222,9 +251,10 @@ void ComplaintDesk::DeliverFollowUp(Loaded& loaded) {
   if (!id.ok()) {
     LogEvent(spdlog::level::warn, "complaints.follow_up_not_routed",
              {{"complaint", complaint.name()}, {"error", std::string(id.status().message())}});
-    return;
+    return false;
   }
   complaint.set_follow_up_contact(ContactName(*id));
+  return true;
 }
 
 void ComplaintDesk::Present(v1::Complaint* complaint, const c::ComplaintState& state) const {
@@ -255,12 +285,10 @@ void ComplaintDesk::Present(v1::Complaint* complaint, const c::ComplaintState& s
   if (!complaint->follow_up_contact().empty() && !LiveFollowUp(*complaint)) complaint->clear_follow_up_contact();
 }
 
-absl::Status ComplaintDesk::Stage(rocksdb::WriteBatch* batch, Loaded& loaded, const std::string& principal,
-                                  const std::string& action, const std::string& text,
-                                  std::vector<v1::Event>* events) {
-  // Read before anything is put: a failure leaves the batch as it was.
-  auto pop = customers_->ReadScreenPop(loaded.customer);
-  if (!pop.ok()) return pop.status();
+void ComplaintDesk::Stage(rocksdb::WriteBatch* batch, Loaded& loaded, v1::ScreenPopRow pop_row,
+                          const std::string& principal, const std::string& action, const std::string& text,
+                          std::vector<v1::Event>* events) {
+  v1::ScreenPopRow* pop = &pop_row;
   const absl::Time now = clock_->Now();
   v1::Complaint& complaint = *loaded.row.mutable_complaint();
   Present(&complaint, loaded.state);
@@ -304,7 +332,6 @@ absl::Status ComplaintDesk::Stage(rocksdb::WriteBatch* batch, Loaded& loaded, co
   event.set_principal(principal);
   *event.mutable_complaint_changed()->mutable_complaint() = complaint;
   event.mutable_complaint_changed()->set_action(action);
-  return absl::OkStatus();
 }
 
 absl::Status ComplaintDesk::Write(const std::string& principal, rocksdb::WriteBatch* batch,
@@ -358,14 +385,16 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Open(const v1::OpenComplaintRequest
       break;
     case v1::COMPLAINT_SOURCE_TICKET: {
       uint64_t ticket_id = 0;
-      if (!absl::StartsWith(reference, "tickets/") || !absl::SimpleAtoi(reference.substr(8), &ticket_id)) {
+      if (!absl::StartsWith(reference, "tickets/") || !absl::SimpleAtoi(reference.substr(8), &ticket_id) ||
+          storage::TicketName(ticket_id) != reference) {
         return absl::InvalidArgumentError(
             absl::StrCat("source_reference: '", reference.substr(0, 64), "' is not a ticket name (tickets/{id})"));
       }
       auto ticket = storage::TicketStore(db_).GetTicket(ticket_id);
-      if (!ticket.ok()) {
+      if (absl::IsNotFound(ticket.status())) {
         return absl::NotFoundError(absl::StrCat("source_reference: '", reference, "' not found"));
       }
+      if (!ticket.ok()) return ticket.status();
       if (ticket->ticket().customer() != request.customer()) {
         return absl::InvalidArgumentError(
             absl::StrCat("source_reference: '", reference, "' is another customer's ticket"));
@@ -404,12 +433,11 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Open(const v1::OpenComplaintRequest
   Audit(&complaint, now, actor.principal, "opened", c::Step::kVenting, c::Step::kVenting,
         summary.empty() ? "complaint opened" : absl::StrCat("complaint opened: ", summary));
   if (!request.request_id().empty()) store_.PutRequestId(&batch, request.request_id(), loaded.id);
+  auto pop = customers_->ReadScreenPop(loaded.customer);
+  if (!pop.ok()) return pop.status();
   std::vector<v1::Event> events;
-  if (auto s = Stage(&batch, loaded, actor.principal, "opened",
-                     absl::StrCat("complaint opened", summary.empty() ? "" : ": ", summary), &events);
-      !s.ok()) {
-    return s;
-  }
+  Stage(&batch, loaded, *std::move(pop), actor.principal, "opened",
+        absl::StrCat("complaint opened", summary.empty() ? "" : ": ", summary), &events);
   if (auto s = Write(actor.principal, &batch, &events); !s.ok()) return s;
   Schedule(loaded.id, loaded.state);
   ArmTimer();
@@ -423,16 +451,19 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Run(const std::string& name, const 
   if (auto s = c::Check(loaded->state, action); !s.ok()) return s;
   if (auto s = CheckActor(*loaded, actor); !s.ok()) return s;
   // Read what can fail before the router or the state changes.
-  if (auto pop = customers_->ReadScreenPop(loaded->customer); !pop.ok()) return pop.status();
+  auto pop = customers_->ReadScreenPop(loaded->customer);
+  if (!pop.ok()) return pop.status();
   const absl::Time now = clock_->Now();
   const c::Step from = loaded->state.step;
+  v1::Complaint& complaint = *loaded->row.mutable_complaint();
+  // An agent acting on a complaint nobody owns takes it (an escalation to a queue then
+  // gives it up again).
+  if (complaint.owner().empty() && !actor.supervisor) complaint.set_owner(actor.principal);
   auto outcome = act(*loaded, now);  // the workflow leaves the state as it was on error
   if (!outcome.ok()) return outcome.status();
-  v1::Complaint& complaint = *loaded->row.mutable_complaint();
-  if (complaint.owner().empty() && !actor.supervisor) complaint.set_owner(actor.principal);
   Audit(&complaint, now, actor.principal, c::ActionName(action), from, outcome->to, outcome->summary);
   if (action == c::Action::kRecordFollowUp || outcome->closed || outcome->reopened) {
-    EndFollowUp(complaint);  // this attempt is done; a retry is delivered anew when due
+    EndFollowUp(complaint, actor.principal);  // this attempt is done; a retry is delivered anew when due
   }
   if (outcome->reopened) {
     auto* escalation = complaint.add_escalations();
@@ -444,11 +475,8 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Run(const std::string& name, const 
   if (outcome->closed) *complaint.mutable_close_time() = Stamp(now);
   rocksdb::WriteBatch batch;
   std::vector<v1::Event> events;
-  if (auto s = Stage(&batch, *loaded, actor.principal, c::ActionName(action),
-                     absl::StrCat("complaint ", c::StepName(from), ": ", outcome->summary), &events);
-      !s.ok()) {
-    return s;  // read just before; only a storage failure gets here
-  }
+  Stage(&batch, *loaded, *std::move(pop), actor.principal, c::ActionName(action),
+        absl::StrCat("complaint ", c::StepName(from), ": ", outcome->summary), &events);
   if (auto s = Write(actor.principal, &batch, &events); !s.ok()) return s;
   Schedule(loaded->id, loaded->state);
   ArmTimer();
@@ -483,12 +511,12 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Record(const v1::RecordDetailsReque
     data.product = in.product();
     data.description = in.description();
     data.expectation = in.expectation();
-    auto severity = EnumFromProto<c::Severity>(in.severity(), 4, "recording.severity");
+    auto severity = EnumFromProto<c::Severity>(in.severity(), 4, "details.severity");
     if (!severity.ok()) return severity.status();
     data.severity = *severity;
     data.regulated = in.regulated();
     auto outcome = workflow_->Record(loaded.state, data, now);
-    if (!outcome.ok()) return outcome;
+    if (!outcome.ok()) return RenameField(outcome.status(), "recording.", "details.");
     v1::ComplaintDetails* out = loaded.row.mutable_complaint()->mutable_details();
     *out = in;
     *out->mutable_record_time() = Stamp(now);
@@ -560,7 +588,7 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::FollowUp(const v1::RecordFollowUpRe
                result.comment = in.comment();
                if (in.has_solved()) result.solved = in.solved();
                auto outcome = workflow_->RecordFollowUp(loaded.state, result, now);
-               if (!outcome.ok()) return outcome;
+               if (!outcome.ok()) return RenameField(outcome.status(), "follow_up.", "result.");
                v1::FollowUpAttempt* out = loaded.row.mutable_complaint()->add_follow_ups();
                *out = in;
                *out->mutable_record_time() = Stamp(now);
@@ -571,19 +599,24 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::FollowUp(const v1::RecordFollowUpRe
 
 void ComplaintDesk::RunDue() {
   const absl::Time now = clock_->Now();
+  // Entries put back for later go in after the loop: one whose time has come again must not
+  // spin it.
+  std::vector<std::pair<uint64_t, absl::Time>> later;
   while (!schedule_.empty() && schedule_.begin()->first <= now) {
     const uint64_t id = schedule_.begin()->second;
     schedule_.erase(schedule_.begin());
     scheduled_at_.erase(id);
     auto loaded = Load(storage::ComplaintName(id), "complaint");
     if (!loaded.ok()) continue;
-    if (auto pop = customers_->ReadScreenPop(loaded->customer); !pop.ok()) {
+    auto pop = customers_->ReadScreenPop(loaded->customer);
+    if (!pop.ok()) {
       LogEvent(spdlog::level::err, "complaints.due_not_read", {{"error", std::string(pop.status().message())}});
-      Schedule(id, loaded->state);
+      later.emplace_back(id, now + absl::Minutes(1));
       continue;
     }
-    const c::DueReport report = c::TakeDue(loaded->state, now);
+    c::DueReport report = c::TakeDue(loaded->state, now);
     v1::Complaint& complaint = *loaded->row.mutable_complaint();
+    const bool redeliver = redeliver_.erase(id) > 0 && loaded->state.step == c::Step::kFollowUp;
     std::vector<std::string> what;
     for (const auto& deadline : report.reached) {
       const std::string text = absl::StrCat(c::DeadlineKindName(deadline.kind), " limit reached (due ",
@@ -592,16 +625,23 @@ void ComplaintDesk::RunDue() {
       Audit(&complaint, now, kSystemPrincipal, "deadline_reached", loaded->state.step, loaded->state.step, text);
       what.push_back(text);
     }
-    if (report.follow_up_due) {
-      DeliverFollowUp(*loaded);
-      const std::string text = absl::StrCat("follow-up attempt ", loaded->state.follow_up_attempts + 1, " due",
-                                            complaint.follow_up_contact().empty()
-                                                ? ""
-                                                : absl::StrCat(": ", complaint.follow_up_contact(), " for ",
-                                                               complaint.resolved_by().empty() ? config_.complaints.follow_up_queue
-                                                                                               : complaint.resolved_by()));
-      Audit(&complaint, now, kSystemPrincipal, "follow_up_due", loaded->state.step, loaded->state.step, text);
-      what.push_back(text);
+    absl::Time not_before = absl::InfinitePast();
+    if (report.follow_up_due || redeliver) {
+      if (DeliverFollowUp(*loaded)) {
+        const std::string text =
+            absl::StrCat("follow-up attempt ", loaded->state.follow_up_attempts + 1, redeliver ? " due again" : " due",
+                         complaint.follow_up_contact().empty()
+                             ? ""
+                             : absl::StrCat(": ", complaint.follow_up_contact(), " for ",
+                                            complaint.resolved_by().empty() ? config_.complaints.follow_up_queue
+                                                                            : complaint.resolved_by()));
+        Audit(&complaint, now, kSystemPrincipal, "follow_up_due", loaded->state.step, loaded->state.step, text);
+        what.push_back(text);
+      } else {
+        // Not routed now (the queue is full, say): tried again in a few minutes.
+        loaded->state.follow_up_handed_out = false;
+        not_before = now + absl::Minutes(5);
+      }
     } else if (!report.reached.empty()) {
       if (auto view = LiveFollowUp(complaint); view && view->state != routing::ContactState::kActive) {
         // Overdue: the follow-up waiting in its queue moves up.
@@ -610,20 +650,28 @@ void ComplaintDesk::RunDue() {
       }
     }
     if (what.empty()) {
-      Schedule(id, loaded->state);
+      if (not_before == absl::InfinitePast()) {
+        Schedule(id, loaded->state);
+      } else if (auto next = c::NextDueAt(loaded->state)) {
+        later.emplace_back(id, std::max(*next, not_before));
+      }
       continue;
     }
     rocksdb::WriteBatch batch;
     std::vector<v1::Event> events;
-    const std::string action = report.follow_up_due ? "follow_up_due" : "deadline_reached";
-    absl::Status stored = Stage(&batch, *loaded, kSystemPrincipal, action, absl::StrJoin(what, "; "), &events);
-    if (stored.ok()) stored = Write(kSystemPrincipal, &batch, &events);
-    if (!stored.ok()) {
+    const std::string action = report.follow_up_due || redeliver ? "follow_up_due" : "deadline_reached";
+    Stage(&batch, *loaded, *std::move(pop), kSystemPrincipal, action, absl::StrJoin(what, "; "), &events);
+    if (auto stored = Write(kSystemPrincipal, &batch, &events); !stored.ok()) {
       LogEvent(spdlog::level::err, "complaints.due_not_persisted",
                {{"complaint", complaint.name()}, {"error", std::string(stored.message())}});
       routing_->StorageFailed(stored);
     }
-    Schedule(id, loaded->state);
+    if (auto next = c::NextDueAt(loaded->state)) later.emplace_back(id, std::max(*next, not_before));
+  }
+  for (const auto& [id, at] : later) {
+    if (auto it = scheduled_at_.find(id); it != scheduled_at_.end()) schedule_.erase({it->second, id});
+    schedule_.insert({at, id});
+    scheduled_at_[id] = at;
   }
   ArmTimer();
 }
@@ -632,6 +680,10 @@ void ComplaintDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& event
                                  std::vector<v1::Event>* more_events) {
   if (own_commit_) return;
   for (const auto& event : events) {
+    if (const auto* queued = std::get_if<routing::ContactQueued>(&event)) {
+      OnFollowUpMoved(queued->contact, batch, more_events);
+      continue;
+    }
     const auto* left = std::get_if<routing::ContactLeft>(&event);
     if (left == nullptr || !left->answered) continue;
     auto view = routing_->router().GetContact(left->contact);
@@ -640,14 +692,36 @@ void ComplaintDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& event
     if (!loaded.ok()) continue;
     v1::Complaint& complaint = *loaded->row.mutable_complaint();
     if (complaint.follow_up_contact() != ContactName(left->contact)) continue;
+    auto pop = customers_->ReadScreenPop(loaded->customer);
+    if (!pop.ok()) {
+      LogEvent(spdlog::level::err, "complaints.follow_up_not_staged",
+               {{"complaint", complaint.name()}, {"error", std::string(pop.status().message())}});
+      continue;
+    }
     complaint.set_owner(view->agent);
     const std::string text = absl::StrCat("follow-up taken by ", view->agent);
     Audit(&complaint, clock_->Now(), view->agent, "follow_up_taken", loaded->state.step, loaded->state.step, text);
-    if (auto s = Stage(batch, *loaded, view->agent, "follow_up_taken", text, more_events); !s.ok()) {
-      LogEvent(spdlog::level::err, "complaints.follow_up_not_staged",
-               {{"complaint", complaint.name()}, {"error", std::string(s.message())}});
-    }
+    Stage(batch, *loaded, *std::move(pop), view->agent, "follow_up_taken", text, more_events);
   }
+}
+
+// A follow-up task handed on by its agent (AgentService.Transfer): the complaint follows the
+// new contact, so that it is ended, withdrawn or taken like the first.
+void ComplaintDesk::OnFollowUpMoved(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events) {
+  auto spec = routing_->router().WaitingRecord(contact);
+  if (!spec.ok() || !absl::StartsWith(spec->reference, "complaints/")) return;
+  auto loaded = Load(spec->reference, "reference");
+  if (!loaded.ok()) return;
+  v1::Complaint& complaint = *loaded->row.mutable_complaint();
+  if (complaint.follow_up_contact() == ContactName(contact) || loaded->state.step != c::Step::kFollowUp) return;
+  auto pop = customers_->ReadScreenPop(loaded->customer);
+  if (!pop.ok()) return;
+  complaint.set_follow_up_contact(ContactName(contact));
+  const std::string text = absl::StrCat("follow-up transferred to ",
+                                        spec->preferred_agent.empty() ? spec->queue : spec->preferred_agent);
+  Audit(&complaint, clock_->Now(), kSystemPrincipal, "follow_up_transferred", loaded->state.step, loaded->state.step,
+        text);
+  Stage(batch, *loaded, *std::move(pop), kSystemPrincipal, "follow_up_transferred", text, events);
 }
 
 absl::StatusOr<v1::Complaint> ComplaintDesk::Get(const std::string& name) const {
@@ -736,7 +810,10 @@ absl::StatusOr<v1::ComplaintFigures> ComplaintDesk::Figures() const {
       figures.set_first_proposals(figures.first_proposals() + 1);
       if (complaint.proposals(0).accepted()) figures.set_first_proposals_accepted(figures.first_proposals_accepted() + 1);
     }
-    if (!complaint.resolved_by().empty()) ++resolved;
+    if (std::any_of(complaint.proposals().begin(), complaint.proposals().end(),
+                    [](const v1::ResolutionProposal& p) { return p.accepted(); })) {
+      ++resolved;  // reached follow-up at least once: what a reopen is counted against
+    }
     if (complaint.reopen_count() > 0) ++reopened;
     bool reached = false;
     for (const auto& attempt : complaint.follow_ups()) {

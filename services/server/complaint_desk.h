@@ -92,16 +92,22 @@ class ComplaintDesk : public RoutingDesk::Observer {
                                     const Act& act);
   // Rows, history entry, screen pop and event into `batch` and `events` (the complaint as
   // given, with its state written back from `loaded.state`).
-  absl::Status Stage(rocksdb::WriteBatch* batch, Loaded& loaded, const std::string& principal,
-                     const std::string& action, const std::string& text, std::vector<v1::Event>* events);
+  // `pop` is the customer's screen pop, read before anything changed (nothing after the
+  // first change can fail).
+  void Stage(rocksdb::WriteBatch* batch, Loaded& loaded, v1::ScreenPopRow pop, const std::string& principal,
+             const std::string& action, const std::string& text, std::vector<v1::Event>* events);
   absl::Status Write(const std::string& principal, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
   // The follow-up task of the complaint, as the router has it now.
   std::optional<routing::ContactView> LiveFollowUp(const v1::Complaint& complaint) const;
-  void EndFollowUp(v1::Complaint& complaint);
-  void DeliverFollowUp(Loaded& loaded);
+  // Ends (or withdraws) the follow-up task; a call another agent is on is left to them.
+  void EndFollowUp(v1::Complaint& complaint, const std::string& actor);
+  // False when the task could not be routed (it is then retried later).
+  bool DeliverFollowUp(Loaded& loaded);
+  void OnFollowUpMoved(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
   int FollowUpPriority(const Loaded& loaded) const;
   void Present(v1::Complaint* complaint, const complaints::ComplaintState& state) const;
-  void Schedule(uint64_t id, const complaints::ComplaintState& state);
+  // At the state's NextDueAt, but not before `not_before` (a retry after a failure).
+  void Schedule(uint64_t id, const complaints::ComplaintState& state, absl::Time not_before = absl::InfinitePast());
   void ArmTimer();
 
   Config config_;
@@ -114,6 +120,9 @@ class ComplaintDesk : public RoutingDesk::Observer {
   storage::Database* db_;
   storage::ComplaintStore store_;
   std::set<std::pair<absl::Time, uint64_t>> schedule_;
+  // Follow-ups handed out whose task was lost (it was being worked at a restart): delivered
+  // again at the next RunDue.
+  std::set<uint64_t> redeliver_;
   absl::flat_hash_map<uint64_t, absl::Time> scheduled_at_;
   asio::steady_timer timer_;
   bool stopped_ = false;

@@ -330,14 +330,14 @@ TEST_F(ComplaintTest, BadInputAndWrongStepsAreRefusedNamingTheFieldAndChangeNoth
   // An unknown category.
   auto category = Record(opened.name(), &out, "weather");
   EXPECT_EQ(category.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(category.error_message(), StartsWith("recording.category: 'weather'"));
+  EXPECT_THAT(category.error_message(), StartsWith("details.category: 'weather'"));
   EXPECT_EQ(Get(opened.name()).step(), v1::COMPLAINT_STEP_RECORDING);
   ASSERT_TRUE(Record(opened.name(), &out).ok());
   ASSERT_TRUE(Propose(opened.name(), true, &out).ok());
   // A satisfaction outside 1 to 5.
   auto satisfaction = FollowUp(opened.name(), 7, true, &out);
   EXPECT_EQ(satisfaction.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(satisfaction.error_message(), StartsWith("follow_up.satisfaction"));
+  EXPECT_THAT(satisfaction.error_message(), StartsWith("result.satisfaction"));
   EXPECT_EQ(Get(opened.name()).follow_ups_size(), 0);
   ASSERT_TRUE(FollowUp(opened.name(), 4, true, &out).ok());
   EXPECT_EQ(out.step(), v1::COMPLAINT_STEP_CLOSED);
@@ -387,6 +387,61 @@ TEST_F(ComplaintTest, AFollowUpDueWhileTheServerWasDownIsDeliveredOnceAfterTheRe
   ASSERT_TRUE(contacts_->ListWaitingContacts(Context(kSupervisor).get(), waiting, &listed).ok());
   ASSERT_EQ(listed.contacts_size(), 1);
   EXPECT_EQ(listed.contacts(0).reference(), opened.name());
+}
+
+TEST_F(ComplaintTest, AnEscalationToAQueueLetsThatQueuesAgentsTakeTheComplaint) {
+  const v1::Complaint opened = Open();
+  v1::Complaint out;
+  ASSERT_TRUE(Vent(opened.name(), &out).ok());
+  ASSERT_TRUE(Record(opened.name(), &out).ok());
+  v1::EscalateComplaintRequest escalate;
+  escalate.set_complaint(opened.name());
+  escalate.mutable_escalation()->set_to_queue("queues/nowhere");
+  escalate.mutable_escalation()->set_reason("needs billing specialists");
+  auto unknown = complaints_->EscalateComplaint(Context(kAgent1).get(), escalate, &out);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(unknown.error_message(), StartsWith("escalation.to_queue"));
+  escalate.mutable_escalation()->set_to_queue("queues/support");
+  ASSERT_TRUE(complaints_->EscalateComplaint(Context(kAgent1).get(), escalate, &out).ok());
+  EXPECT_TRUE(out.owner().empty());
+  EXPECT_TRUE(out.escalated());
+  EXPECT_EQ(out.escalated_to_queue(), "queues/support");
+  // An agent of that queue takes it by acting on it.
+  v1::ProposeResolutionRequest propose;
+  propose.set_complaint(opened.name());
+  propose.mutable_proposal()->set_kind(v1::SOLUTION_KIND_APOLOGY);
+  ASSERT_TRUE(complaints_->ProposeResolution(Context(kAgent2).get(), propose, &out).ok());
+  EXPECT_EQ(out.owner(), "agents/a-2");
+  auto first_agent = Propose(opened.name(), true, &out);
+  EXPECT_EQ(first_agent.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ComplaintTest, AFollowUpBeingWorkedWhenTheServerStopsIsDeliveredAgain) {
+  const v1::Complaint opened = Open();
+  v1::Complaint out;
+  ASSERT_TRUE(Vent(opened.name(), &out).ok());
+  ASSERT_TRUE(Record(opened.name(), &out).ok());
+  ASSERT_TRUE(Propose(opened.name(), true, &out).ok());
+  std::string first_task;
+  {
+    Session session(agents_.get(), kAgent1);
+    ASSERT_EQ(session.NextState(), v1::AGENT_STATE_NOT_READY);
+    SetReady(kAgent1);
+    Advance(absl::Hours(48));
+    auto offer = session.NextOffer();
+    ASSERT_TRUE(offer.has_value());
+    ASSERT_TRUE(Accept(kAgent1, offer->name()).ok());
+    first_task = offer->contact();
+    EXPECT_EQ(Get(opened.name()).owner(), "agents/a-1");
+  }
+  Restart();  // the call in progress is gone with the restart
+  Advance(absl::ZeroDuration());
+  const v1::Complaint after = Get(opened.name());
+  ASSERT_FALSE(after.follow_up_contact().empty());
+  EXPECT_NE(after.follow_up_contact(), first_task);
+  int delivered = 0;
+  for (const auto& entry : after.audit()) delivered += entry.action() == "follow_up_due";
+  EXPECT_EQ(delivered, 2);
 }
 
 }  // namespace
