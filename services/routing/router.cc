@@ -154,6 +154,7 @@ struct Router::Contact {
   absl::Time reserved_until;
   bool reserved = false;
   std::optional<uint64_t> offer;
+  std::optional<uint64_t> last_offer;  // for its routing trace
   std::optional<uint32_t> agent;
   std::optional<absl::Time> answer_time;
   struct Decline {
@@ -652,6 +653,7 @@ absl::StatusOr<uint64_t> Router::Admit(const ContactSpec& spec, uint64_t id, Adm
     contact->reserved_until = absl::Time();
     contact->reserved = false;
     contact->offer.reset();
+    contact->last_offer.reset();
     contact->agent.reset();
     contact->answer_time.reset();
     contact->overflow_generation = 0;
@@ -796,6 +798,7 @@ void Router::MakeOffer(Contact* contact, Agent* agent, const CompactTrace& trace
   contact->state = ContactState::kOffered;
   contact->reserved = false;  // from now on it is an ordinary contact if it comes back
   contact->offer = offer->id;
+  contact->last_offer = offer->id;
   contact->agent = agent->index;
   agent->pending_offer = offer->id;
   ++queue.round_robin;
@@ -1260,6 +1263,57 @@ absl::Status Router::Move(uint64_t contact_id, const std::string& queue_name) {
   return absl::OkStatus();
 }
 
+absl::Status Router::OfferTo(uint64_t contact_id, const std::string& agent_name) {
+  auto agent = FindAgent(agent_name);
+  if (!agent.ok()) return agent.status();
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    return absl::NotFoundError(absl::StrCat("contact: ", contact_id, " not found"));
+  }
+  Contact* contact = it->second.get();
+  Agent* a = *agent;
+  if (contact->state != ContactState::kWaiting) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "contact: ", contact_id, " is not waiting", contact->state == ContactState::kOffered ? " (an offer is ringing)" : ""));
+  }
+  const Queue& queue = *queues_[contact->queue];
+  if (!Serves(*a, queue)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("agent: '", agent_name, "' lacks the skills of queue '", queue.config.name, "'"));
+  }
+  if (!contact->extra_skills.empty() && !HasSkills(*a, contact->extra_skills)) {
+    return absl::FailedPreconditionError(absl::StrCat("agent: '", agent_name, "' lacks the contact's extra skills"));
+  }
+  if (!CanTake(*a, contact->spec.channel)) {
+    return absl::FailedPreconditionError(absl::StrCat("agent: '", agent_name, "' is ", AgentStateName(a->state),
+                                                      " and cannot take a ", ChannelName(contact->spec.channel),
+                                                      " now"));
+  }
+  CompactTrace trace;
+  trace.rule = Rule::kSupervisor;
+  trace.queue = queue.index;
+  trace.strategy = queue.config.strategy;
+  trace.Add({a->index, queue.index, contact->id, true, 0, 0, 0, 0});
+  Unplace(contact);
+  MakeOffer(contact, a, trace);
+  return absl::OkStatus();
+}
+
+bool Router::Servable(uint64_t contact_id, const std::string& queue_name) const {
+  auto it = contacts_.find(contact_id);
+  auto queue = queue_index_.find(queue_name);
+  if (it == contacts_.end() || queue == queue_index_.end()) return false;
+  const Contact& contact = *it->second;
+  const Queue& target = *queues_[queue->second];
+  if (!target.serves[static_cast<int>(contact.spec.channel)]) return false;
+  for (const auto& agent : agents_) {
+    if (Serves(*agent, target) && (contact.extra_skills.empty() || HasSkills(*agent, contact.extra_skills))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status Router::Reprioritize(uint64_t contact_id, int priority_adjust) {
   if (priority_adjust < -100 || priority_adjust > 100) {
     return absl::InvalidArgumentError("priority_adjust: must be -100 to 100");
@@ -1436,7 +1490,8 @@ absl::StatusOr<ContactView> Router::GetContact(uint64_t id) const {
                      c.answer_time,
                      c.agent ? agents_[*c.agent]->config.name : "",
                      PriorityOf(c, Now()),
-                     c.spec.reference};
+                     c.spec.reference,
+                     c.last_offer};
 }
 
 absl::StatusOr<std::vector<uint64_t>> Router::Waiting(const std::string& queue) const {
@@ -1480,6 +1535,9 @@ absl::StatusOr<DecisionTrace> Router::Trace(uint64_t offer) const {
     case Rule::kBestAcrossQueues:
       trace.rule = absl::StrCat("best contact across ", compact.queues_compared, " queue",
                                 compact.queues_compared == 1 ? "" : "s", " (priority, then wait)");
+      break;
+    case Rule::kSupervisor:
+      trace.rule = "offered by a supervisor";
       break;
   }
   for (int i = 0; i < compact.count; ++i) {

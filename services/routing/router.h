@@ -126,6 +126,7 @@ struct ContactView {
   std::string agent;  // offered to or connected with
   double priority;    // at the time of the call
   std::string reference;  // ContactSpec::reference
+  std::optional<uint64_t> last_offer;  // the latest offer of it, for its trace
 };
 
 struct Accepted {
@@ -183,6 +184,13 @@ class Router {
   // A waiting or offered contact to another queue, keeping its enqueue time (a pending offer
   // is withdrawn). INVALID_ARGUMENT when the queue does not take its channel.
   absl::Status Move(uint64_t contact, const std::string& queue);
+  // A supervisor's choice: the waiting contact is offered to that agent now. FAILED_PRECONDITION
+  // naming the reason when the agent cannot take it (skills, state, capacity).
+  absl::Status OfferTo(uint64_t contact, const std::string& agent);
+  // Whether some defined agent could serve the contact in `queue` (its skills and the
+  // contact's extra skills) and the queue takes its channel: a supervisor's move is refused
+  // otherwise.
+  bool Servable(uint64_t contact, const std::string& queue) const;
   // A new priority_adjust (-100 to 100): a waiting contact takes its new place at once; a
   // connected one keeps it for a transfer.
   absl::Status Reprioritize(uint64_t contact, int priority_adjust);
@@ -230,7 +238,7 @@ class Router {
   // Traces are recorded for every offer, so they are kept as numbers in a fixed array (no
   // allocation in the decision) and turned into names and words only when asked for.
   static constexpr int kTraceCandidates = 8;
-  enum class Rule : uint8_t { kPreferredAgent, kStrategy, kBestAcrossQueues };
+  enum class Rule : uint8_t { kPreferredAgent, kStrategy, kBestAcrossQueues, kSupervisor };
   struct CompactCandidate {
     uint32_t agent = 0;
     uint32_t queue = 0;

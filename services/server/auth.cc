@@ -95,7 +95,10 @@ const AccessPolicy& AccessPolicy::Default() {
       p->rules_[complaints + method] = desk;
     }
     p->rules_[complaints + "GetComplaintFigures"] = {Role::kSupervisor, Role::kAdmin};
-    p->rules_["/servicedesk.v1.SupervisorService/GetQueueStatistics"] = {Role::kSupervisor, Role::kAdmin};
+    for (const char* method : {"GetQueueStatistics", "ForceAgentState", "LogOutAgent", "MoveContact", "OfferContact",
+                               "SetContactPriority", "GetContactTrace"}) {
+      p->rules_[std::string("/servicedesk.v1.SupervisorService/") + method] = {Role::kSupervisor, Role::kAdmin};
+    }
     const std::string admin = "/servicedesk.v1.RoutingAdminService/";
     for (const char* kind : {"Skill", "ReasonCode", "Queue", "Agent"}) {
       p->rules_[admin + "Create" + kind] = {Role::kAdmin};

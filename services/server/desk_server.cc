@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   desk->cti_service_ = std::make_unique<CtiServiceImpl>(desk->gate_.get(), desk->loop_.get(),
                                                         desk->cti_.get());
   desk->supervisor_service_ = std::make_unique<SupervisorServiceImpl>(
-      desk->gate_.get(), desk->loop_.get(), desk->supervisor_.get());
+      desk->gate_.get(), desk->loop_.get(), desk->supervisor_.get(), desk->routing_.get());
   desk->ticket_service_ = std::make_unique<TicketServiceImpl>(desk->gate_.get(), desk->loop_.get(),
                                                               desk->tickets_.get());
   desk->complaint_service_ = std::make_unique<ComplaintServiceImpl>(desk->gate_.get(), desk->loop_.get(),

@@ -608,12 +608,16 @@ absl::StatusOr<v1::AgentStatus> RoutingDesk::Status(const std::string& agent) co
 absl::StatusOr<v1::AgentStatus> RoutingDesk::SetState(const std::string& agent,
                                                       const v1::SetStateRequest& request,
                                                       const std::string& principal) {
+  return Then(ApplyState(agent, request), agent, principal);
+}
+
+absl::Status RoutingDesk::ApplyState(const std::string& agent, const v1::SetStateRequest& request) {
   switch (request.state()) {
     case v1::AGENT_STATE_READY:
       if (!request.reason_code().empty()) {
         return absl::InvalidArgumentError("reason_code: only for NOT_READY");
       }
-      return Then(router_.SetReady(agent), agent, principal);
+      return router_.SetReady(agent);
     case v1::AGENT_STATE_NOT_READY: {
       if (request.reason_code().empty()) {
         return absl::InvalidArgumentError("reason_code: required for NOT_READY");
@@ -622,10 +626,10 @@ absl::StatusOr<v1::AgentStatus> RoutingDesk::SetState(const std::string& agent,
         return absl::InvalidArgumentError(absl::StrCat(
             "reason_code: '", request.reason_code().substr(0, 80), "' is not a defined reason code"));
       }
-      return Then(router_.SetNotReady(agent, request.reason_code()), agent, principal);
+      return router_.SetNotReady(agent, request.reason_code());
     }
     case v1::AGENT_STATE_LOGGED_OUT: {
-      auto status = Then(router_.Logout(agent), agent, principal);
+      auto status = router_.Logout(agent);
       if (status.ok()) {
         if (auto session = sessions_.find(agent); session != sessions_.end()) {
           session->second.sink->Close(absl::OkStatus());
@@ -737,6 +741,131 @@ absl::StatusOr<v1::TransferResponse> RoutingDesk::Transfer(const std::string& ag
   return response;
 }
 
+absl::Status RoutingDesk::Control(const std::string& principal, v1::SupervisorControlled what,
+                                  const std::function<absl::Status()>& change) {
+  if (what.reason().size() > 500) return absl::InvalidArgumentError("reason: at most 500 bytes");
+  absl::Status status = change();
+  if (!status.ok()) {
+    (void)Commit(principal);  // a refused control changes nothing, but nothing stays unsaved
+    return status;
+  }
+  LogEvent(spdlog::level::info, "supervisor.control",
+           {{"principal", principal}, {"control", what.control()}, {"target", what.target()}, {"detail", what.detail()}});
+  v1::Event event;
+  *event.mutable_time() = ToTimestamp(clock_->Now());
+  event.set_principal(principal);
+  *event.mutable_supervisor_controlled() = std::move(what);
+  rocksdb::WriteBatch batch;
+  return Commit(principal, &batch, {&event});
+}
+
+absl::StatusOr<v1::AgentStatus> RoutingDesk::ForceState(const v1::ForceAgentStateRequest& request,
+                                                        const std::string& principal) {
+  if (auto s = CheckResourceName(request.agent(), "agents", "agent"); !s.ok()) return s;
+  if (request.state() != v1::AGENT_STATE_READY && request.state() != v1::AGENT_STATE_NOT_READY) {
+    return absl::InvalidArgumentError("state: READY or NOT_READY (LogOutAgent logs out)");
+  }
+  v1::SetStateRequest set;
+  set.set_state(request.state());
+  set.set_reason_code(request.reason_code());
+  v1::SupervisorControlled what;
+  what.set_control("force_agent_state");
+  what.set_target(request.agent());
+  what.set_detail(absl::StrCat(v1::AgentState_Name(request.state()),
+                               request.reason_code().empty() ? "" : " ", request.reason_code()));
+  what.set_reason(request.reason());
+  if (auto s = Control(principal, what, [&] { return ApplyState(request.agent(), set); }); !s.ok()) return s;
+  return Status(request.agent());
+}
+
+absl::StatusOr<v1::AgentStatus> RoutingDesk::ForceLogout(const v1::LogOutAgentRequest& request,
+                                                         const std::string& principal) {
+  if (auto s = CheckResourceName(request.agent(), "agents", "agent"); !s.ok()) return s;
+  v1::SetStateRequest set;
+  set.set_state(v1::AGENT_STATE_LOGGED_OUT);
+  v1::SupervisorControlled what;
+  what.set_control("log_out_agent");
+  what.set_target(request.agent());
+  what.set_detail("LOGGED_OUT");
+  what.set_reason(request.reason());
+  if (auto s = Control(principal, what, [&] { return ApplyState(request.agent(), set); }); !s.ok()) return s;
+  return Status(request.agent());
+}
+
+absl::StatusOr<v1::Contact> RoutingDesk::MoveContact(const v1::MoveContactRequest& request,
+                                                     const std::string& principal) {
+  auto id = ParseContactName(request.contact(), "contact");
+  if (!id.ok()) return id.status();
+  if (auto s = CheckResourceName(request.queue(), "queues", "queue"); !s.ok()) return s;
+  auto before = ContactProto(*id);
+  if (!before.ok()) return before.status();
+  if (absl::StartsWith(before->reference(), "tickets/")) {
+    return absl::FailedPreconditionError(absl::StrCat("contact: '", request.contact(), "' is the contact of ",
+                                                      before->reference(), "; change the ticket's queue instead"));
+  }
+  if (!queues_.contains(request.queue())) {
+    return absl::NotFoundError(absl::StrCat("queue: '", request.queue(), "' not found"));
+  }
+  if (!router_.Servable(*id, request.queue())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "queue: no agent could serve ", request.contact(), " in '", request.queue(),
+        "' (its channel, the queue's skills and the contact's own)"));
+  }
+  v1::SupervisorControlled what;
+  what.set_control("move_contact");
+  what.set_target(request.contact());
+  what.set_detail(absl::StrCat("from ", before->queue(), " to ", request.queue()));
+  what.set_reason(request.reason());
+  if (auto s = Control(principal, what, [&] { return router_.Move(*id, request.queue()); }); !s.ok()) return s;
+  return ContactProto(*id);
+}
+
+absl::StatusOr<v1::Contact> RoutingDesk::OfferContact(const v1::OfferContactRequest& request,
+                                                      const std::string& principal) {
+  auto id = ParseContactName(request.contact(), "contact");
+  if (!id.ok()) return id.status();
+  if (auto s = CheckResourceName(request.agent(), "agents", "agent"); !s.ok()) return s;
+  v1::SupervisorControlled what;
+  what.set_control("offer_contact");
+  what.set_target(request.contact());
+  what.set_detail(absl::StrCat("to ", request.agent()));
+  what.set_reason(request.reason());
+  if (auto s = Control(principal, what, [&] { return router_.OfferTo(*id, request.agent()); }); !s.ok()) return s;
+  return ContactProto(*id);
+}
+
+absl::StatusOr<v1::Contact> RoutingDesk::SetContactPriority(const v1::SetContactPriorityRequest& request,
+                                                            const std::string& principal) {
+  auto id = ParseContactName(request.contact(), "contact");
+  if (!id.ok()) return id.status();
+  if (request.priority_adjust() < -100 || request.priority_adjust() > 100) {
+    return absl::InvalidArgumentError("priority_adjust: must be -100 to 100");
+  }
+  v1::SupervisorControlled what;
+  what.set_control("set_contact_priority");
+  what.set_target(request.contact());
+  what.set_detail(absl::StrCat("priority_adjust ", request.priority_adjust()));
+  what.set_reason(request.reason());
+  if (auto s = Control(principal, what, [&] { return router_.Reprioritize(*id, request.priority_adjust()); });
+      !s.ok()) {
+    return s;
+  }
+  return ContactProto(*id);
+}
+
+absl::StatusOr<v1::RoutingTrace> RoutingDesk::ContactTrace(const std::string& contact) const {
+  auto id = ParseContactName(contact, "contact");
+  if (!id.ok()) return id.status();
+  auto view = router_.GetContact(*id);
+  if (!view.ok()) return view.status();
+  if (!view->last_offer) {
+    return absl::FailedPreconditionError(absl::StrCat("contact: '", contact, "' has not been offered yet"));
+  }
+  auto trace = router_.Trace(*view->last_offer);
+  if (!trace.ok()) return trace.status();
+  return TraceToProto(*trace);
+}
+
 absl::StatusOr<v1::RoutingTrace> RoutingDesk::Trace(const std::string& offer) const {
   auto id = ParseOfferName(offer, "offer");
   if (!id.ok()) return id.status();
@@ -767,6 +896,12 @@ absl::Status RoutingDesk::FillFromCustomer(const std::string& customer,
   if (!customer_id.ok()) return customer_id.status();
   auto pop = customers_->ReadScreenPop(*customer_id);
   if (!pop.ok()) return pop.status();
+  return FillFromScreenPop(customer, *pop, spec);
+}
+
+absl::Status RoutingDesk::FillFromScreenPop(const std::string& customer, const v1::ScreenPopRow& pop_row,
+                                            routing::ContactSpec* spec) const {
+  const v1::ScreenPopRow* pop = &pop_row;
   if (!pop->has_customer()) {
     return absl::NotFoundError(absl::StrCat("customer: '", customer, "' not found"));
   }

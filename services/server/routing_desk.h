@@ -29,6 +29,7 @@
 #include "services/server/config.h"
 #include "servicedesk/v1/events.pb.h"
 #include "servicedesk/v1/routing.pb.h"
+#include "servicedesk/v1/supervisor.pb.h"
 #include "storage/customer_store.h"
 #include "storage/event_writer.h"
 #include "storage/routing_store.h"
@@ -98,6 +99,16 @@ class RoutingDesk {
                                                 const std::string& principal);
   absl::StatusOr<v1::RoutingTrace> Trace(const std::string& offer) const;
 
+  // Supervisors' controls (SupervisorService), each audited with a SupervisorControlled event
+  // written in the batch of the change it makes; refused ones write nothing.
+  absl::StatusOr<v1::AgentStatus> ForceState(const v1::ForceAgentStateRequest& request, const std::string& principal);
+  absl::StatusOr<v1::AgentStatus> ForceLogout(const v1::LogOutAgentRequest& request, const std::string& principal);
+  absl::StatusOr<v1::Contact> MoveContact(const v1::MoveContactRequest& request, const std::string& principal);
+  absl::StatusOr<v1::Contact> OfferContact(const v1::OfferContactRequest& request, const std::string& principal);
+  absl::StatusOr<v1::Contact> SetContactPriority(const v1::SetContactPriorityRequest& request,
+                                                 const std::string& principal);
+  absl::StatusOr<v1::RoutingTrace> ContactTrace(const std::string& contact) const;
+
   // Contacts.
   absl::StatusOr<v1::Contact> Enqueue(const v1::EnqueueContactRequest& request,
                                       const std::string& principal);
@@ -137,6 +148,9 @@ class RoutingDesk {
   }
   void StorageFailed(const absl::Status& status) const;
   absl::Status FillFromCustomer(const std::string& customer, routing::ContactSpec* spec) const;
+  // The same from the customer's screen pop already read (a desk that rewrites it anyway).
+  absl::Status FillFromScreenPop(const std::string& customer, const v1::ScreenPopRow& pop,
+                                 routing::ContactSpec* spec) const;
   // Writes the router's events with `batch` (which may already hold rows) as one event,
   // after `leading` (when given, in order), then tells the sessions and re-arms the timer.
   // A storage failure is returned: the change is in memory but not durable, which the
@@ -155,6 +169,10 @@ class RoutingDesk {
   };
 
   absl::Status ApplyDefinition(const v1::RoutingConfigChanged& definition);
+  // The router's part of SetState (no commit).
+  absl::Status ApplyState(const std::string& agent, const v1::SetStateRequest& request);
+  absl::Status Control(const std::string& principal, v1::SupervisorControlled what,
+                       const std::function<absl::Status()>& change);
   absl::Status CheckSkillsDefined(const google::protobuf::RepeatedPtrField<v1::SkillRequirement>& skills,
                                   const std::string& field) const;
   absl::Status Commit(const std::string& principal);

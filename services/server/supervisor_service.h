@@ -12,17 +12,33 @@ namespace servicedesk::server {
 
 class SupervisorServiceImpl final : public v1::SupervisorService::CallbackService {
  public:
-  SupervisorServiceImpl(const CallGate* gate, DeskLoop* loop, SupervisorDesk* desk)
-      : gate_(gate), loop_(loop), desk_(desk) {}
+  SupervisorServiceImpl(const CallGate* gate, DeskLoop* loop, SupervisorDesk* desk, RoutingDesk* routing)
+      : gate_(gate), loop_(loop), desk_(desk), routing_(routing) {}
 
   grpc::ServerUnaryReactor* GetQueueStatistics(grpc::CallbackServerContext* context,
                                                const v1::GetQueueStatisticsRequest* request,
                                                v1::GetQueueStatisticsResponse* response) override;
+  grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
+                                            const v1::ForceAgentStateRequest* request,
+                                            v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* LogOutAgent(grpc::CallbackServerContext* context, const v1::LogOutAgentRequest* request,
+                                        v1::AgentStatus* response) override;
+  grpc::ServerUnaryReactor* MoveContact(grpc::CallbackServerContext* context, const v1::MoveContactRequest* request,
+                                        v1::Contact* response) override;
+  grpc::ServerUnaryReactor* OfferContact(grpc::CallbackServerContext* context, const v1::OfferContactRequest* request,
+                                         v1::Contact* response) override;
+  grpc::ServerUnaryReactor* SetContactPriority(grpc::CallbackServerContext* context,
+                                               const v1::SetContactPriorityRequest* request,
+                                               v1::Contact* response) override;
+  grpc::ServerUnaryReactor* GetContactTrace(grpc::CallbackServerContext* context,
+                                            const v1::GetContactTraceRequest* request,
+                                            v1::RoutingTrace* response) override;
 
  private:
   const CallGate* gate_;
   DeskLoop* loop_;
   SupervisorDesk* desk_;
+  RoutingDesk* routing_;
 };
 
 }  // namespace servicedesk::server

@@ -434,7 +434,7 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
   if (!customer_id.ok()) return customer_id.status();
   auto pop = customers_->ReadScreenPop(*customer_id);
   if (!pop.ok()) return pop.status();
-  SyncRouting(ticket, before);
+  SyncRouting(ticket, before, &*pop);
   Stage(batch, id, *customer_id, *std::move(pop), ticket, clocks, principal, what, event, &events);
   std::vector<v1::Event*> written;
   for (v1::Event& e : events) written.push_back(&e);
@@ -556,7 +556,7 @@ std::optional<uint64_t> TicketDesk::TicketOf(const std::string& reference) const
   return *id;
 }
 
-void TicketDesk::SyncRouting(v1::Ticket& ticket, const v1::Ticket* before) {
+void TicketDesk::SyncRouting(v1::Ticket& ticket, const v1::Ticket* before, const v1::ScreenPopRow* pop) {
   routing::Router& router = routing_->router();
   auto log_refusal = [&](const char* what, const absl::Status& status) {
     if (status.ok()) return;
@@ -597,7 +597,9 @@ void TicketDesk::SyncRouting(v1::Ticket& ticket, const v1::Ticket* before) {
   spec.priority_adjust = priority;
   spec.reference = ticket.name();
   spec.enqueue_time = clock_->Now();
-  if (auto s = routing_->FillFromCustomer(ticket.customer(), &spec); !s.ok()) {
+  if (auto s = pop != nullptr ? routing_->FillFromScreenPop(ticket.customer(), *pop, &spec)
+                              : routing_->FillFromCustomer(ticket.customer(), &spec);
+      !s.ok()) {
     log_refusal("customer", s);  // routed without the customer's tier
   }
   // The agent who just gave it back (or was taken off it) is nobody's preference for it.

@@ -136,7 +136,8 @@ class TicketDesk : public RoutingDesk::Observer {
              std::vector<v1::Event>* events);
   // Brings the ticket's routing contact in line with it (see the header comment); sets
   // ticket.contact. Router refusals that cannot happen for a checked ticket are logged.
-  void SyncRouting(v1::Ticket& ticket, const v1::Ticket* before);
+  // `pop`: the customer's screen pop when the caller has read it (saves reading it again).
+  void SyncRouting(v1::Ticket& ticket, const v1::Ticket* before, const v1::ScreenPopRow* pop = nullptr);
   // The ticket's contact as the router has it now, when it is still this ticket's.
   std::optional<routing::ContactView> LiveContact(const v1::Ticket& ticket) const;
   // contact and contact_state as they are now (output).
