@@ -146,11 +146,12 @@ absl::Status TicketDesk::Start() {
     Schedule(id, clocks);
     // A waiting contact came back with the routing desk's restore; one being worked did not
     // (every agent is logged out after a restart): an unassigned ticket waits again.
-    v1::Ticket ticket = row->ticket();
-    const bool live = LiveContact(ticket).has_value();
-    const bool wants_queue = (ticket.status() == v1::TICKET_STATUS_NEW || ticket.status() == v1::TICKET_STATUS_OPEN) &&
-                             ticket.assignee().empty() && !ticket.queue().empty();
-    if (live || (ticket.contact().empty() && !wants_queue)) continue;
+    const v1::Ticket& stored = row->ticket();  // not copied: most open tickets need nothing
+    const bool live = LiveContact(stored).has_value();
+    const bool wants_queue = (stored.status() == v1::TICKET_STATUS_NEW || stored.status() == v1::TICKET_STATUS_OPEN) &&
+                             stored.assignee().empty() && !stored.queue().empty();
+    if (live || (stored.contact().empty() && !wants_queue)) continue;
+    v1::Ticket ticket = stored;
     rocksdb::WriteBatch batch;
     v1::Event event;
     event.mutable_ticket_changed()->set_change("routing_restored");
