@@ -129,7 +129,7 @@ def stubs():
     for module in ("common_pb2", "customer_pb2", "customer_pb2_grpc", "diagnostics_pb2",
                    "diagnostics_pb2_grpc", "events_pb2", "routing_pb2", "routing_pb2_grpc", "cti_pb2",
                    "cti_pb2_grpc", "supervisor_pb2", "supervisor_pb2_grpc", "ticket_pb2",
-                   "ticket_pb2_grpc"):
+                   "ticket_pb2_grpc", "complaint_pb2", "complaint_pb2_grpc"):
         names[module] = importlib.import_module(f"servicedesk.v1.{module}")
     names["health_pb2"] = importlib.import_module("health_pb2")
     names["health_pb2_grpc"] = importlib.import_module("health_pb2_grpc")
@@ -425,6 +425,9 @@ class DeskProcess:
 
     def tickets(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().ticket_pb2_grpc.TicketServiceStub(self.channel()), token, timeout)
+
+    def complaints(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().complaint_pb2_grpc.ComplaintServiceStub(self.channel()), token, timeout)
 
     def supervisor(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().supervisor_pb2_grpc.SupervisorServiceStub(self.channel()), token,
