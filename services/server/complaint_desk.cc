@@ -13,6 +13,7 @@
 #include "services/customers/resource_names.h"
 #include "services/server/complaint_rules.h"
 #include "services/server/logging.h"
+#include "services/server/record_listing.h"
 #include "services/server/routing_proto.h"
 #include "storage/ticket_store.h"
 
@@ -733,30 +734,13 @@ absl::StatusOr<v1::Complaint> ComplaintDesk::Get(const std::string& name) const 
 }
 
 absl::StatusOr<v1::ListComplaintsResponse> ComplaintDesk::List(const v1::ListComplaintsRequest& request) const {
-  auto size = EffectivePageSize(request.page_size(), 50, 500);
-  if (!size.ok()) return size.status();
-  std::optional<uint64_t> customer_id;
-  if (!request.customer().empty()) {
-    auto parsed = customers::ParseCustomerName(request.customer(), "customer");
-    if (!parsed.ok()) return parsed.status();
-    customer_id = *parsed;
-  }
+  auto listing = ParseRecordListing(kPageKind, request.customer(), request.page_size(), request.page_token());
+  if (!listing.ok()) return listing.status();
   if (!v1::ComplaintStep_IsValid(request.step())) {
     return absl::InvalidArgumentError(absl::StrCat("step: unknown value ", request.step()));
   }
   if (!v1::ComplaintSeverity_IsValid(request.severity())) {
     return absl::InvalidArgumentError(absl::StrCat("severity: unknown value ", request.severity()));
-  }
-  std::optional<uint64_t> after;
-  if (!request.page_token().empty()) {
-    const std::string prefix = absl::StrCat(request.customer(), "|");
-    auto key = DecodePageToken(request.page_token(), kPageKind, prefix);
-    if (!key.ok()) return key.status();
-    uint64_t id = 0;
-    if (!absl::SimpleAtoi(key->substr(prefix.size()), &id)) {
-      return absl::InvalidArgumentError("page_token: not one of this listing's");
-    }
-    after = id;
   }
   const absl::Time now = clock_->Now();
   auto keep = [&](const v1::ComplaintRow& row) {
@@ -771,7 +755,7 @@ absl::StatusOr<v1::ListComplaintsResponse> ComplaintDesk::List(const v1::ListCom
     if (request.overdue() && c::Overdue(StateFromRow(row.state()), now).empty()) return false;
     return true;
   };
-  auto page = store_.List(customer_id, after, keep, *size);
+  auto page = store_.List(listing->customer_id, listing->after, keep, listing->page_size);
   if (!page.ok()) return page.status();
   v1::ListComplaintsResponse response;
   for (auto& complaint : page->complaints) {
@@ -782,7 +766,7 @@ absl::StatusOr<v1::ListComplaintsResponse> ComplaintDesk::List(const v1::ListCom
     *response.add_complaints() = std::move(complaint);
   }
   if (page->last) {
-    response.set_next_page_token(EncodePageToken(kPageKind, absl::StrCat(request.customer(), "|", *page->last)));
+    response.set_next_page_token(RecordPageToken(kPageKind, request.customer(), *page->last));
   }
   return response;
 }

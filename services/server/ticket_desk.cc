@@ -15,6 +15,7 @@
 #include "services/customers/customer_validation.h"
 #include "services/customers/resource_names.h"
 #include "services/server/logging.h"
+#include "services/server/record_listing.h"
 #include "services/server/routing_proto.h"
 #include "services/tickets/ticket_status.h"
 
@@ -705,28 +706,10 @@ absl::StatusOr<v1::Ticket> TicketDesk::Get(const std::string& name) const {
 }
 
 absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRequest& request) const {
-  auto size = EffectivePageSize(request.page_size(), 50, 500);
-  if (!size.ok()) return size.status();
-  std::optional<uint64_t> customer_id;
-  if (!request.customer().empty()) {
-    auto parsed = customers::ParseCustomerName(request.customer(), "customer");
-    if (!parsed.ok()) return parsed.status();
-    customer_id = *parsed;
-  }
+  auto listing = ParseRecordListing(kPageKind, request.customer(), request.page_size(), request.page_token());
+  if (!listing.ok()) return listing.status();
   if (!v1::TicketStatus_IsValid(request.status())) {
     return absl::InvalidArgumentError(absl::StrCat("status: unknown value ", request.status()));
-  }
-  std::optional<uint64_t> after;
-  if (!request.page_token().empty()) {
-    // The key is "<customer>|<last id>": bound to this listing's customer.
-    const std::string prefix = absl::StrCat(request.customer(), "|");
-    auto key = DecodePageToken(request.page_token(), kPageKind, prefix);
-    if (!key.ok()) return key.status();
-    uint64_t id = 0;
-    if (!absl::SimpleAtoi(key->substr(prefix.size()), &id)) {
-      return absl::InvalidArgumentError("page_token: not one of this listing's");
-    }
-    after = id;
   }
   auto keep = [&](const v1::Ticket& t) {
     if (request.status() != v1::TICKET_STATUS_UNSPECIFIED && t.status() != request.status()) return false;
@@ -736,7 +719,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
     if (!request.assignee().empty() && t.assignee() != request.assignee()) return false;
     return true;
   };
-  auto page = store_.List(customer_id, after, keep, *size);
+  auto page = store_.List(listing->customer_id, listing->after, keep, listing->page_size);
   if (!page.ok()) return page.status();
   v1::ListTicketsResponse response;
   for (auto& ticket : page->tickets) {
@@ -744,8 +727,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketDesk::List(const v1::ListTicketsRe
     *response.add_tickets() = std::move(ticket);
   }
   if (page->last) {
-    response.set_next_page_token(
-        EncodePageToken(kPageKind, absl::StrCat(request.customer(), "|", *page->last)));
+    response.set_next_page_token(RecordPageToken(kPageKind, request.customer(), *page->last));
   }
   return response;
 }

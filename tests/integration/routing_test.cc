@@ -15,6 +15,7 @@
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "tests/support/agent_session.h"
+#include "tests/support/grpc_context.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
 
@@ -34,12 +35,7 @@ constexpr const char* kCti = "cti-token-0000000001";
 constexpr const char* kAdmin = "admin-token-00000001";
 constexpr const char* kUndefinedAgent = "agent-9-token-000001";  // agents/a-9: no definition
 
-std::unique_ptr<grpc::ClientContext> Context(const char* token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + 10s);
-  context->AddMetadata("authorization", std::string("Bearer ") + token);
-  return context;
-}
+using servicedesk::testing::Context;
 
 google::protobuf::Duration Seconds(double seconds) {
   google::protobuf::Duration d;

@@ -13,6 +13,7 @@
 #include "servicedesk/v1/ticket.grpc.pb.h"
 #include "storage/ticket_store.h"
 #include "tests/support/agent_session.h"
+#include "tests/support/grpc_context.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
 
@@ -29,12 +30,7 @@ constexpr const char* kAgent2 = "agent-2-token-000001";
 constexpr const char* kSupervisor = "supervisor-token-0001";
 constexpr const char* kCti = "cti-token-0000000001";
 
-std::unique_ptr<grpc::ClientContext> Context(const char* token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + 10s);
-  context->AddMetadata("authorization", std::string("Bearer ") + token);
-  return context;
-}
+using servicedesk::testing::Context;
 
 class TicketRoutingTest : public ::testing::Test {
  protected:

@@ -10,6 +10,7 @@
 #include "services/server/desk_server.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/ticket.grpc.pb.h"
+#include "tests/support/grpc_context.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_config.h"
 
@@ -23,12 +24,7 @@ using namespace std::chrono_literals;
 constexpr const char* kAgent = "agent-1-token-000001";
 constexpr const char* kCti = "pbx-1-token-00000001";
 
-std::unique_ptr<grpc::ClientContext> Context(const char* token) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + 10s);
-  context->AddMetadata("authorization", std::string("Bearer ") + token);
-  return context;
-}
+using servicedesk::testing::Context;
 
 class TicketTest : public ::testing::Test {
  protected:
