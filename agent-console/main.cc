@@ -339,6 +339,28 @@ int main(int argc, char** argv) {
   enqueue->add_option("--customer", customer_name, "customers/{id} of the caller");
   auto* waiting = contact->add_subcommand("waiting", "a queue's waiting contacts, best first");
   waiting->add_option("queue", queue_name, "queue id")->required();
+  // Supervisors' controls (each audited by the server).
+  auto* control_cmd = app.add_subcommand("control", "supervisor controls: state, logout, move, offer, priority, trace");
+  control_cmd->require_subcommand(1);
+  std::string k_target, k_value, k_reason;
+  int k_priority = 0;
+  auto* k_state = control_cmd->add_subcommand("state", "set an agent READY or NOT_READY");
+  k_state->add_option("agent", k_target, "agent id")->required();
+  k_state->add_option("state", k_value, "ready, or a reason code for not ready (e.g. lunch)")->required();
+  auto* k_logout = control_cmd->add_subcommand("logout", "log an agent out");
+  k_logout->add_option("agent", k_target, "agent id")->required();
+  auto* k_move = control_cmd->add_subcommand("move", "move a waiting contact to another queue");
+  k_move->add_option("contact", k_target, "contact id")->required();
+  k_move->add_option("queue", k_value, "queue id")->required();
+  auto* k_offer = control_cmd->add_subcommand("offer", "offer a waiting contact to an agent now");
+  k_offer->add_option("contact", k_target, "contact id")->required();
+  k_offer->add_option("agent", k_value, "agent id")->required();
+  auto* k_prio = control_cmd->add_subcommand("priority", "set a contact's priority adjustment (-100 to 100)");
+  k_prio->add_option("contact", k_target, "contact id")->required();
+  k_prio->add_option("adjust", k_priority)->required();
+  auto* k_trace = control_cmd->add_subcommand("trace", "why a contact's latest offer went to whom");
+  k_trace->add_option("contact", k_target, "contact id")->required();
+  for (auto* sub : {k_state, k_logout, k_move, k_offer, k_prio}) sub->add_option("--reason", k_reason, "for the audit");
   auto* queue_cmd = app.add_subcommand("queue", "queue figures (supervisor, admin)");
   queue_cmd->require_subcommand(1);
   std::string stats_queue;
@@ -675,6 +697,70 @@ int main(int argc, char** argv) {
     for (const auto& entry : complaint.audit()) {
       std::cout << "  " << TimeUtil::ToString(entry.time()).substr(0, 16) << "  " << entry.principal() << "  "
                 << entry.action() << ": " << entry.summary() << "\n";
+    }
+    return 0;
+  }
+  if (*control_cmd) {
+    auto supervisor = v1::SupervisorService::NewStub(channel);
+    const auto named = [](const std::string& id, const char* collection) {
+      return absl::StartsWith(id, absl::StrCat(collection, "/")) ? id : absl::StrCat(collection, "/", id);
+    };
+    grpc::Status status;
+    v1::AgentStatus agent_status;
+    v1::Contact contact;
+    v1::RoutingTrace trace;
+    auto context = NewContext(options);
+    if (*k_state) {
+      v1::ForceAgentStateRequest request;
+      request.set_agent(named(k_target, "agents"));
+      if (absl::AsciiStrToLower(k_value) == "ready") {
+        request.set_state(v1::AGENT_STATE_READY);
+      } else {
+        request.set_state(v1::AGENT_STATE_NOT_READY);
+        request.set_reason_code(named(k_value, "reasonCodes"));
+      }
+      request.set_reason(k_reason);
+      status = supervisor->ForceAgentState(context.get(), request, &agent_status);
+    } else if (*k_logout) {
+      v1::LogOutAgentRequest request;
+      request.set_agent(named(k_target, "agents"));
+      request.set_reason(k_reason);
+      status = supervisor->LogOutAgent(context.get(), request, &agent_status);
+    } else if (*k_move) {
+      v1::MoveContactRequest request;
+      request.set_contact(named(k_target, "contacts"));
+      request.set_queue(named(k_value, "queues"));
+      request.set_reason(k_reason);
+      status = supervisor->MoveContact(context.get(), request, &contact);
+    } else if (*k_offer) {
+      v1::OfferContactRequest request;
+      request.set_contact(named(k_target, "contacts"));
+      request.set_agent(named(k_value, "agents"));
+      request.set_reason(k_reason);
+      status = supervisor->OfferContact(context.get(), request, &contact);
+    } else if (*k_prio) {
+      v1::SetContactPriorityRequest request;
+      request.set_contact(named(k_target, "contacts"));
+      request.set_priority_adjust(k_priority);
+      request.set_reason(k_reason);
+      status = supervisor->SetContactPriority(context.get(), request, &contact);
+    } else {
+      v1::GetContactTraceRequest request;
+      request.set_contact(named(k_target, "contacts"));
+      status = supervisor->GetContactTrace(context.get(), request, &trace);
+      if (status.ok() && !options.json) {
+        std::cout << trace.offer() << " to " << trace.agent() << " by rule: " << trace.rule() << "\n";
+        for (const auto& c : trace.candidates()) std::cout << "  " << c.description() << "\n";
+        return 0;
+      }
+    }
+    if (!status.ok()) return Report(status);
+    if (*k_state || *k_logout) {
+      PrintJson(agent_status);
+    } else if (*k_trace) {
+      PrintJson(trace);
+    } else {
+      PrintJson(contact);
     }
     return 0;
   }
