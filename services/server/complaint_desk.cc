@@ -12,6 +12,7 @@
 #include "services/customers/customer_validation.h"
 #include "services/customers/resource_names.h"
 #include "services/server/complaint_rules.h"
+#include "services/server/history_entry.h"
 #include "services/server/logging.h"
 #include "services/server/record_listing.h"
 #include "services/server/routing_proto.h"
@@ -296,18 +297,13 @@ void ComplaintDesk::Stage(rocksdb::WriteBatch* batch, Loaded& loaded, v1::Screen
   *loaded.row.mutable_state() = StateToRow(loaded.state);
   store_.PutComplaint(batch, loaded.id, loaded.customer, loaded.row);
 
-  v1::Interaction interaction;
-  const uint64_t interaction_id = writer_->NextId(batch, "interaction");
-  interaction.set_name(storage::InteractionName(loaded.customer, interaction_id));
-  interaction.set_channel(v1::INTERACTION_CHANNEL_COMPLAINT_STEP);
-  interaction.set_direction(v1::DIRECTION_INTERNAL);
-  if (IsAgent(principal)) interaction.set_agent(principal);
-  *interaction.mutable_start_time() = Stamp(now);
-  interaction.set_outcome(action);
-  interaction.set_text(text.substr(0, 4000));
-  interaction.set_reference(complaint.name());
-  customers_->PutInteraction(batch, loaded.customer, interaction_id, absl::ToUnixMicros(now), interaction);
-  storage::CustomerStore::AddRecentInteraction(&*pop, interaction);
+  v1::Interaction entry;
+  entry.set_channel(v1::INTERACTION_CHANNEL_COMPLAINT_STEP);
+  entry.set_direction(v1::DIRECTION_INTERNAL);
+  entry.set_outcome(action);
+  entry.set_text(text);
+  entry.set_reference(complaint.name());
+  AppendHistoryEntry(batch, writer_, customers_, loaded.customer, principal, now, std::move(entry), pop);
 
   auto* open = pop->mutable_open_complaints();
   for (int i = 0; i < open->size(); ++i) {

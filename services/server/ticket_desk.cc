@@ -14,6 +14,7 @@
 #include "services/common/page_token.h"
 #include "services/customers/customer_validation.h"
 #include "services/customers/resource_names.h"
+#include "services/server/history_entry.h"
 #include "services/server/logging.h"
 #include "services/server/record_listing.h"
 #include "services/server/routing_proto.h"
@@ -418,17 +419,13 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
                                 Clocks& clocks, const v1::Ticket* before, const std::string& principal,
                                 const std::string& what, v1::Event* event) {
   std::vector<v1::Event> events;
-  {
-    // Evaluated first so that a breach due now raises the routing priority in this change.
-    v1::TicketRow scratch;
-    v1::Ticket probe = ticket;
-    Clocks probe_clocks = clocks;
-    const Evaluation evaluation = Evaluate(probe, probe_clocks, &scratch, clock_->Now());
-    if (event == nullptr && evaluation.fired.empty()) {
-      Schedule(id, clocks);
-      return absl::OkStatus();
-    }
-    ticket.set_overdue(probe.overdue());
+  // Evaluated before the routing so that a breach due now raises the routing priority in
+  // this change.
+  v1::TicketRow row;
+  const Evaluation evaluation = Evaluate(ticket, clocks, &row, clock_->Now());
+  if (event == nullptr && evaluation.fired.empty()) {
+    Schedule(id, clocks);
+    return absl::OkStatus();
   }
   // What can fail is read before the router changes: a ticket change and its routing change
   // are written together or not at all.
@@ -437,7 +434,7 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
   auto pop = customers_->ReadScreenPop(*customer_id);
   if (!pop.ok()) return pop.status();
   SyncRouting(ticket, before, &*pop);
-  Stage(batch, id, *customer_id, *std::move(pop), ticket, clocks, principal, what, event, &events);
+  Stage(batch, id, *customer_id, *std::move(pop), ticket, std::move(row), evaluation, principal, what, event, &events);
   std::vector<v1::Event*> written;
   for (v1::Event& e : events) written.push_back(&e);
   own_commit_ = true;
@@ -451,31 +448,25 @@ absl::Status TicketDesk::Commit(rocksdb::WriteBatch* batch, uint64_t id, v1::Tic
 }
 
 void TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer, v1::ScreenPopRow pop,
-                       v1::Ticket& ticket, Clocks& clocks, const std::string& principal, const std::string& what,
-                       v1::Event* event, std::vector<v1::Event>* events) {
+                       v1::Ticket& ticket, v1::TicketRow row, const Evaluation& evaluation,
+                       const std::string& principal, const std::string& what, v1::Event* event,
+                       std::vector<v1::Event>* events) {
   const uint64_t* customer_id = &customer;
   const absl::Time now = clock_->Now();
-  v1::TicketRow row;
-  const Evaluation evaluation = Evaluate(ticket, clocks, &row, now);
   ticket.clear_contact_state();  // output only, never stored
   *row.mutable_ticket() = ticket;
   store_.PutTicket(batch, id, *customer_id, row);
 
   // The customer's history, and the screen pop's open tickets and recent entries.
   auto add_history = [&](const std::string& text, const std::string& outcome, bool inbound) {
-    v1::Interaction interaction;
-    const uint64_t interaction_id = writer_->NextId(batch, "interaction");
-    interaction.set_name(storage::InteractionName(*customer_id, interaction_id));
-    interaction.set_channel(v1::INTERACTION_CHANNEL_TICKET);
-    interaction.set_direction(inbound ? v1::DIRECTION_INBOUND : v1::DIRECTION_INTERNAL);
-    if (absl::StartsWith(principal, "agents/")) interaction.set_agent(principal);
-    interaction.set_queue(ticket.queue());
-    *interaction.mutable_start_time() = ToTimestamp(now);
-    interaction.set_outcome(outcome);
-    interaction.set_text(text.substr(0, 4000));
-    interaction.set_reference(ticket.name());
-    customers_->PutInteraction(batch, *customer_id, interaction_id, absl::ToUnixMicros(now), interaction);
-    storage::CustomerStore::AddRecentInteraction(&pop, interaction);
+    v1::Interaction entry;
+    entry.set_channel(v1::INTERACTION_CHANNEL_TICKET);
+    entry.set_direction(inbound ? v1::DIRECTION_INBOUND : v1::DIRECTION_INTERNAL);
+    entry.set_queue(ticket.queue());
+    entry.set_outcome(outcome);
+    entry.set_text(text);
+    entry.set_reference(ticket.name());
+    AppendHistoryEntry(batch, writer_, customers_, *customer_id, principal, now, std::move(entry), &pop);
   };
   if (event != nullptr) {
     if (!what.empty()) {
@@ -656,7 +647,9 @@ void TicketDesk::OnContactAnswered(uint64_t contact, rocksdb::WriteBatch* batch,
   Clocks clocks = LoadClocks(*row);
   v1::Event event;
   event.mutable_ticket_changed()->set_change("assigned");
-  Stage(batch, *id, *customer_id, *std::move(pop), ticket, clocks, view->agent,
+  v1::TicketRow evaluated;
+  const Evaluation evaluation = Evaluate(ticket, clocks, &evaluated, clock_->Now());
+  Stage(batch, *id, *customer_id, *std::move(pop), ticket, std::move(evaluated), evaluation, view->agent,
         absl::StrCat("assigned to ", view->agent, " (offer accepted)"), &event, events);
   Schedule(*id, clocks);
 }
@@ -690,7 +683,10 @@ void TicketDesk::OnContactQueued(uint64_t contact, rocksdb::WriteBatch* batch, s
   v1::Event event;
   event.mutable_ticket_changed()->set_change("transferred");
   const std::string to = spec->preferred_agent.empty() ? spec->queue : spec->preferred_agent;
-  Stage(batch, *id, *customer_id, *std::move(pop), ticket, clocks, from.empty() ? kSystemPrincipal : from,
+  v1::TicketRow evaluated;
+  const Evaluation evaluation = Evaluate(ticket, clocks, &evaluated, clock_->Now());
+  Stage(batch, *id, *customer_id, *std::move(pop), ticket, std::move(evaluated), evaluation,
+        from.empty() ? kSystemPrincipal : from,
         absl::StrCat("transferred to ", to), &event, events);
   Schedule(*id, clocks);
 }

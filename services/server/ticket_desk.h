@@ -128,12 +128,13 @@ class TicketDesk : public RoutingDesk::Observer {
     std::optional<absl::Time> next_deadline;
   };
   Evaluation Evaluate(v1::Ticket& ticket, Clocks& clocks, v1::TicketRow* row, absl::Time now) const;
-  // Everything of Commit but the routing and the write: rows into `batch`, events into
-  // `events` (the caller writes them). `pop` is the customer's screen pop as read before
+  // Everything of Commit but the clocks' evaluation, the routing and the write: rows into
+  // `batch`, events into `events` (the caller writes them). `row` holds the clocks and
+  // `evaluation` what they said (Evaluate); `pop` is the customer's screen pop as read before
   // anything changed (so nothing after the first change can fail).
   void Stage(rocksdb::WriteBatch* batch, uint64_t id, uint64_t customer, v1::ScreenPopRow pop, v1::Ticket& ticket,
-             Clocks& clocks, const std::string& principal, const std::string& what, v1::Event* event,
-             std::vector<v1::Event>* events);
+             v1::TicketRow row, const Evaluation& evaluation, const std::string& principal, const std::string& what,
+             v1::Event* event, std::vector<v1::Event>* events);
   // Brings the ticket's routing contact in line with it (see the header comment); sets
   // ticket.contact. Router refusals that cannot happen for a checked ticket are logged.
   // `pop`: the customer's screen pop when the caller has read it (saves reading it again).
