@@ -15,7 +15,7 @@ namespace servicedesk::storage {
 namespace {
 constexpr const char* kFamilyNames[kFamilyCount] = {
     "meta", "customers", "customer_index", "interactions", "interaction_requests",
-    "screen_pop", "events", "routing", "cti", "tickets", "complaints"};
+    "screen_pop", "events", "routing", "cti", "tickets", "complaints", "statistics"};
 constexpr const char* kSchemaVersionKey = "schema_version";
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Family family,

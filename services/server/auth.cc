@@ -96,7 +96,8 @@ const AccessPolicy& AccessPolicy::Default() {
     }
     p->rules_[complaints + "GetComplaintFigures"] = {Role::kSupervisor, Role::kAdmin};
     for (const char* method : {"GetQueueStatistics", "ForceAgentState", "LogOutAgent", "MoveContact", "OfferContact",
-                               "SetContactPriority", "GetContactTrace"}) {
+                               "SetContactPriority", "GetContactTrace", "WatchQueues", "WatchAgents",
+                               "ListIntervalStatistics"}) {
       p->rules_[std::string("/servicedesk.v1.SupervisorService/") + method] = {Role::kSupervisor, Role::kAdmin};
     }
     const std::string admin = "/servicedesk.v1.RoutingAdminService/";

@@ -138,6 +138,7 @@ absl::Status ComplaintDesk::Start() {
     auto row = store_.GetComplaint(id);
     if (!row.ok()) return row.status();
     c::ComplaintState state = StateFromRow(row->state());
+    Tally(id, state);
     if (state.step == c::Step::kFollowUp && state.follow_up_handed_out && !config_.complaints.follow_up_queue.empty() &&
         !LiveFollowUp(row->complaint())) {
       // Its task was being worked when the server stopped (connected contacts do not come
@@ -151,6 +152,51 @@ absl::Status ComplaintDesk::Start() {
   }
   ArmTimer();  // what fell due while the server was down is handled at once
   return absl::OkStatus();
+}
+
+void ComplaintDesk::Tally(uint64_t id, const c::ComplaintState& state) {
+  if (auto it = tallied_.find(id); it != tallied_.end()) {
+    const Tallied& old = it->second;
+    --step_count_[old.step];
+    if (old.overdue) {
+      --step_overdue_[old.step];
+    } else if (old.overdue_at) {
+      becoming_overdue_.erase({*old.overdue_at, id});
+    }
+    tallied_.erase(it);
+  }
+  if (state.step == c::Step::kClosed) return;
+  Tallied now{std::clamp(static_cast<int>(state.step), 0, 5), std::nullopt, false};
+  for (const c::Deadline& d : state.deadlines) {
+    if (!now.overdue_at || d.at < *now.overdue_at) now.overdue_at = d.at;
+  }
+  now.overdue = now.overdue_at && *now.overdue_at <= clock_->Now();
+  ++step_count_[now.step];
+  if (now.overdue) {
+    ++step_overdue_[now.step];
+  } else if (now.overdue_at) {
+    becoming_overdue_.insert({*now.overdue_at, id});
+  }
+  tallied_[id] = now;
+}
+
+v1::WorkCounts ComplaintDesk::Counts() {
+  const absl::Time now = clock_->Now();
+  while (!becoming_overdue_.empty() && becoming_overdue_.begin()->first <= now) {
+    const uint64_t id = becoming_overdue_.begin()->second;
+    becoming_overdue_.erase(becoming_overdue_.begin());
+    Tallied& tallied = tallied_[id];
+    tallied.overdue = true;
+    ++step_overdue_[tallied.step];
+  }
+  v1::WorkCounts counts;
+  for (c::Step step : {c::Step::kVenting, c::Step::kRecording, c::Step::kResolution, c::Step::kFollowUp}) {
+    auto* out = counts.add_counts();
+    out->set_status(c::StepName(step));
+    out->set_count(step_count_[static_cast<int>(step)]);
+    out->set_overdue(step_overdue_[static_cast<int>(step)]);
+  }
+  return counts;
 }
 
 void ComplaintDesk::Stop() {
@@ -296,6 +342,7 @@ void ComplaintDesk::Stage(rocksdb::WriteBatch* batch, Loaded& loaded, v1::Screen
   Present(&complaint, loaded.state);
   *loaded.row.mutable_state() = StateToRow(loaded.state);
   store_.PutComplaint(batch, loaded.id, loaded.customer, loaded.row);
+  Tally(loaded.id, loaded.state);
 
   v1::Interaction entry;
   entry.set_channel(v1::INTERACTION_CHANNEL_COMPLAINT_STEP);

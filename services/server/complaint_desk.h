@@ -34,6 +34,7 @@
 #include "services/server/routing_desk.h"
 #include "servicedesk/v1/complaint.pb.h"
 #include "servicedesk/v1/events.pb.h"
+#include "servicedesk/v1/supervisor.pb.h"
 #include "storage/complaint_store.h"
 #include "storage/customer_store.h"
 #include "storage/event_writer.h"
@@ -55,6 +56,11 @@ class ComplaintDesk : public RoutingDesk::Observer {
   // On the loop, after the routing desk's Start: re-arms the timers.
   absl::Status Start();
   void Stop();
+
+  // Open complaints by step, with how many are overdue (a deadline reached and not met):
+  // kept with every change, the overdue ones counted as their deadlines pass (supervisors'
+  // live view). On the loop.
+  v1::WorkCounts Counts();
   // On the loop: deadlines reached and follow-ups due by now (the timer calls it).
   void RunDue();
 
@@ -109,6 +115,18 @@ class ComplaintDesk : public RoutingDesk::Observer {
   // At the state's NextDueAt, but not before `not_before` (a retry after a failure).
   void Schedule(uint64_t id, const complaints::ComplaintState& state, absl::Time not_before = absl::InfinitePast());
   void ArmTimer();
+
+  // The complaint `id` is (or, closed, is no longer) counted as `state` says.
+  void Tally(uint64_t id, const complaints::ComplaintState& state);
+  struct Tallied {
+    int step;
+    std::optional<absl::Time> overdue_at;  // its earliest deadline
+    bool overdue;
+  };
+  absl::flat_hash_map<uint64_t, Tallied> tallied_;
+  std::set<std::pair<absl::Time, uint64_t>> becoming_overdue_;
+  int64_t step_count_[6] = {};
+  int64_t step_overdue_[6] = {};
 
   Config config_;
   const Clock* clock_;

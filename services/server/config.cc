@@ -522,7 +522,8 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
     if (auto s = ReadCti(*t, &config->cti); !s.ok()) return s;
   }
   if (const auto* t = section("supervisor")) {
-    if (auto s = CheckKeys(*t, "supervisor", {"interval_minutes", "time_zone", "short_abandon_seconds"});
+    if (auto s = CheckKeys(*t, "supervisor", {"interval_minutes", "time_zone", "short_abandon_seconds",
+                                                "default_updates_per_second", "max_watchers"});
         !s.ok()) {
       return s;
     }
@@ -533,6 +534,11 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         !s.ok()) {
       return s;
     }
+    if (auto s = Read(*t, "supervisor", "default_updates_per_second", &supervisor.default_updates_per_second);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Read(*t, "supervisor", "max_watchers", &supervisor.max_watchers); !s.ok()) return s;
   }
   if (const auto* t = section("tickets")) {
     if (auto s = ReadTickets(*t, &config->tickets); !s.ok()) return s;
@@ -631,6 +637,12 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (supervisor.short_abandon_seconds < 0 || supervisor.short_abandon_seconds > 600) {
     return absl::InvalidArgumentError("supervisor.short_abandon_seconds: must be 0 to 600");
+  }
+  if (supervisor.default_updates_per_second < 1 || supervisor.default_updates_per_second > 10) {
+    return absl::InvalidArgumentError("supervisor.default_updates_per_second: must be 1 to 10");
+  }
+  if (supervisor.max_watchers < 1 || supervisor.max_watchers > 10000) {
+    return absl::InvalidArgumentError("supervisor.max_watchers: must be 1 to 10000");
   }
   if (config.tickets.reopen_days < 0 || config.tickets.reopen_days > 365) {
     return absl::InvalidArgumentError("tickets.reopen_days: must be 0 to 365");

@@ -52,6 +52,10 @@ struct SupervisorConfig {
   // A caller who hangs up within this many seconds is a short abandon (service level 5 and
   // the abandon rate without them). 0 to 600.
   int short_abandon_seconds = 5;
+  // Live views (WatchQueues, WatchAgents): updates a second when the watcher does not say,
+  // 1 to 10; and how many watchers may be connected at once (1 to 10000).
+  int default_updates_per_second = 1;
+  int max_watchers = 1000;
 };
 
 // One [[tickets.sla]] rule: the targets of tickets of a priority and a customer tier (either

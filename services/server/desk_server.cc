@@ -51,7 +51,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                         desk->customer_store_.get(),
                                         desk->customer_commands_.get(), desk->phones_.get(),
                                         desk->routing_.get());
-  desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->routing_.get());
+  desk->supervisor_ = std::make_unique<SupervisorDesk>(config, desk->clock_, desk->loop_.get(),
+                                                      desk->database_.get(), desk->routing_.get());
   desk->complaints_ = std::make_unique<ComplaintDesk>(config, desk->clock_, desk->loop_.get(),
                                                       desk->database_.get(), desk->writer_.get(),
                                                       desk->customer_store_.get(), desk->routing_.get());
@@ -63,9 +64,11 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
     desk->loop_->Post([&] {
       absl::Status status = desk->routing_->Start();
       if (status.ok()) status = desk->cti_->Start();  // its calls' contacts are routing's
-      if (status.ok()) desk->supervisor_->Start();
+      if (status.ok()) status = desk->supervisor_->Start();
       if (status.ok()) status = desk->tickets_->Start();
       if (status.ok()) status = desk->complaints_->Start();
+      desk->supervisor_->SetWorkCounters([tickets = desk->tickets_.get()] { return tickets->Counts(); },
+                                         [complaints = desk->complaints_.get()] { return complaints->Counts(); });
       started.set_value(status);
     });
     if (auto s = started.get_future().get(); !s.ok()) return s;
@@ -161,6 +164,7 @@ void DeskServer::Shutdown() {
     // Start failed part way: close what was opened, quietly (the caller reports the error).
     if (routing_ && loop_) {
       loop_->Post([this] {
+        if (supervisor_) supervisor_->Stop();
         if (tickets_) tickets_->Stop();
         if (complaints_) complaints_->Stop();
         if (cti_) cti_->Stop();
@@ -176,6 +180,7 @@ void DeskServer::Shutdown() {
     // Streams end first, so that the server's shutdown need not wait for them.
     std::promise<void> closed;
     loop_->Post([&] {
+      if (supervisor_) supervisor_->Stop();
       if (tickets_) tickets_->Stop();
       if (complaints_) complaints_->Stop();
       if (cti_) cti_->Stop();

@@ -224,6 +224,7 @@ absl::Status RoutingDesk::ApplyDefinition(const v1::RoutingConfigChanged& defini
       }
       if (auto s = router_.UpsertQueue(*config); !s.ok()) return s;
       queues_[definition.queue().name()] = definition.queue();
+      ++config_generation_;
       return absl::OkStatus();
     }
     case v1::RoutingConfigChanged::kAgent: {
@@ -232,6 +233,7 @@ absl::Status RoutingDesk::ApplyDefinition(const v1::RoutingConfigChanged& defini
       if (auto s = CheckSkillsDefined(definition.agent().skills(), "agent.skills"); !s.ok()) return s;
       if (auto s = router_.UpsertAgent(*config); !s.ok()) return s;
       agents_[definition.agent().name()] = definition.agent();
+      ++config_generation_;
       return absl::OkStatus();
     }
     default:

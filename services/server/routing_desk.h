@@ -72,6 +72,8 @@ class RoutingDesk {
   std::vector<v1::Agent> Agents() const;
   const v1::Queue* FindQueue(const std::string& name) const;
   bool HasAgent(const std::string& name) const { return agents_.contains(name); }
+  // Changes whenever a queue or an agent is defined or redefined (watchers refresh then).
+  uint64_t config_generation() const { return config_generation_; }
 
   // Sessions. Open logs the agent in; a previous session of the agent is closed (ABORTED).
   // `session_id` tells an old session's end from the current one's.
@@ -198,6 +200,7 @@ class RoutingDesk {
   routing::Router router_;
 
   std::map<std::string, v1::Skill> skills_;
+  uint64_t config_generation_ = 0;
   std::map<std::string, v1::ReasonCode> reason_codes_;
   std::map<std::string, v1::Queue> queues_;
   std::map<std::string, v1::Agent> agents_;

@@ -26,7 +26,11 @@ namespace servicedesk::server {
 template <typename Stream, typename Message>
 class Outbox final : public Sink<Message> {
  public:
-  explicit Outbox(Stream* stream) : stream_(stream) {}
+  // `fold`, when given, makes the outbox coalescing (a supervisor's watch): a message sent
+  // while one is being written and another waits is folded into the waiting one, so that
+  // at most two are held whatever the reader's pace.
+  using Fold = void (*)(Message* waiting, Message&& next);
+  explicit Outbox(Stream* stream, Fold fold = nullptr) : stream_(stream), fold_(fold) {}
 
   // Desk loop.
   // A console that stops reading (its connection stalled while keep-alive pings still
@@ -36,6 +40,11 @@ class Outbox final : public Sink<Message> {
   void Send(Message event) override {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
+    if (fold_ != nullptr && queue_.size() > (writing_ ? 1u : 0u)) {
+      fold_(&queue_.back(), std::move(event));
+      Pump();
+      return;
+    }
     if (queue_.size() >= kMaxQueued) {
       Abandon(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                            "session: the console does not read its events; reconnect"));
@@ -74,6 +83,12 @@ class Outbox final : public Sink<Message> {
     stream_ = nullptr;
   }
 
+  // Messages held (the one being written included).
+  std::size_t held() {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+
   // Runs `fn` only while the call is open (not finishing, not done), excluding Finish for
   // its duration: for operations on the reactor from other threads (a paused read resumed).
   template <typename Fn>
@@ -107,6 +122,7 @@ class Outbox final : public Sink<Message> {
 
   std::recursive_mutex mu_;
   Stream* stream_;
+  Fold fold_;
   std::deque<Message> queue_;  // front: the message being written
   bool writing_ = false;
   bool finishing_ = false;

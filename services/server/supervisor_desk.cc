@@ -1,6 +1,12 @@
 #include "services/server/supervisor_desk.h"
 
+#include <algorithm>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/page_token.h"
 #include "services/server/routing_proto.h"
 
 namespace servicedesk::server {
@@ -20,12 +26,20 @@ bool IsVoice(routing::Channel channel) {
          channel == routing::Channel::kOutbound;
 }
 
-void FillPeriod(const supervisor::QueueFigures& figures, v1::PeriodStatistics* out) {
-  *out->mutable_start_time() = ToTimestamp(figures.period_start);
-  *out->mutable_end_time() = ToTimestamp(figures.period_end);
-  *out->mutable_threshold() = ToDuration(figures.threshold);
-  *out->mutable_short_abandon() = ToDuration(figures.short_abandon);
-  const supervisor::Counters& c = figures.counters;
+// Overflow into a queue's widened skill requirement waits in "<queue>~widened": for the
+// supervisor it is still the queue's.
+std::string BoardQueue(std::string_view queue) {
+  constexpr std::string_view kWidened = "~widened";
+  if (queue.ends_with(kWidened)) queue.remove_suffix(kWidened.size());
+  return std::string(queue);
+}
+
+void FillCounters(absl::Time start, absl::Time end, absl::Duration threshold, absl::Duration short_abandon,
+                  const supervisor::Counters& c, v1::PeriodStatistics* out) {
+  *out->mutable_start_time() = ToTimestamp(start);
+  *out->mutable_end_time() = ToTimestamp(end);
+  *out->mutable_threshold() = ToDuration(threshold);
+  *out->mutable_short_abandon() = ToDuration(short_abandon);
   out->set_offered(c.offered);
   out->set_offered_callbacks(c.offered_callbacks);
   out->set_answered(c.answered);
@@ -39,7 +53,33 @@ void FillPeriod(const supervisor::QueueFigures& figures, v1::PeriodStatistics* o
   *out->mutable_abandoned_wait_total() = ToDuration(c.abandoned_wait_total);
   *out->mutable_longest_answered_wait() = ToDuration(c.longest_answered_wait);
   *out->mutable_handle_time_total() = ToDuration(c.talk_total + c.hold_total + c.wrap_up_total);
-  for (const auto& figure : figures.figures) {
+}
+
+absl::Duration Span(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+// The counters of a stored row (the handling time is kept as one sum: AHT needs no more).
+supervisor::Counters CountersOf(const v1::PeriodStatistics& p) {
+  supervisor::Counters c;
+  c.offered = p.offered();
+  c.offered_callbacks = p.offered_callbacks();
+  c.answered = p.answered();
+  c.answered_within_t = p.answered_within_threshold();
+  c.abandoned = p.abandoned();
+  c.abandoned_within_t = p.abandoned_within_threshold();
+  c.abandoned_within_short = p.abandoned_short();
+  c.abandoned_callbacks = p.abandoned_callbacks();
+  c.handled = p.handled();
+  c.answered_wait_total = Span(p.answered_wait_total());
+  c.abandoned_wait_total = Span(p.abandoned_wait_total());
+  c.longest_answered_wait = Span(p.longest_answered_wait());
+  c.talk_total = Span(p.handle_time_total());
+  return c;
+}
+
+void AddFigures(const std::vector<supervisor::Figure>& figures, v1::PeriodStatistics* out) {
+  for (const auto& figure : figures) {
     auto* f = out->add_figures();
     f->set_name(figure.name);
     f->set_formula(figure.formula);
@@ -48,43 +88,159 @@ void FillPeriod(const supervisor::QueueFigures& figures, v1::PeriodStatistics* o
   }
 }
 
+void FillPeriod(const supervisor::QueueFigures& figures, v1::PeriodStatistics* out) {
+  FillCounters(figures.period_start, figures.period_end, figures.threshold, figures.short_abandon,
+               figures.counters, out);
+  AddFigures(figures.figures, out);
+}
+
+constexpr int kMaxPeriodMs = 1000;
+constexpr int kTickMs = 100;
+
 }  // namespace
 
-SupervisorDesk::SupervisorDesk(const Config& config, const Clock* clock, RoutingDesk* routing)
-    : clock_(clock),
-      routing_(routing),
-      short_abandon_(absl::Seconds(config.supervisor.short_abandon_seconds)),
-      stats_(OptionsFrom(config.supervisor)) {}
+void FoldQueueUpdate(v1::QueueBoardUpdate* waiting, v1::QueueBoardUpdate&& next) {
+  absl::flat_hash_map<std::string, int> index;
+  for (int i = 0; i < waiting->queues_size(); ++i) index[waiting->queues(i).queue()] = i;
+  for (auto& queue : *next.mutable_queues()) {
+    auto it = index.find(queue.queue());
+    if (it != index.end()) {
+      waiting->mutable_queues(it->second)->Swap(&queue);
+    } else {
+      *waiting->add_queues() = std::move(queue);
+    }
+  }
+  if (next.has_tickets()) *waiting->mutable_tickets() = std::move(*next.mutable_tickets());
+  if (next.has_complaints()) *waiting->mutable_complaints() = std::move(*next.mutable_complaints());
+  waiting->set_snapshot(waiting->snapshot() || next.snapshot());
+  *waiting->mutable_as_of() = next.as_of();
+  if (!waiting->has_first_change_time()) *waiting->mutable_first_change_time() = next.first_change_time();
+  waiting->set_folded_updates(waiting->folded_updates() + next.folded_updates() + 1);
+}
 
-void SupervisorDesk::Start() {
+void FoldAgentUpdate(v1::AgentBoardUpdate* waiting, v1::AgentBoardUpdate&& next) {
+  absl::flat_hash_map<std::string, int> index;
+  for (int i = 0; i < waiting->agents_size(); ++i) index[waiting->agents(i).agent()] = i;
+  for (auto& agent : *next.mutable_agents()) {
+    auto it = index.find(agent.agent());
+    if (it != index.end()) {
+      waiting->mutable_agents(it->second)->Swap(&agent);
+    } else {
+      *waiting->add_agents() = std::move(agent);
+    }
+  }
+  waiting->set_snapshot(waiting->snapshot() || next.snapshot());
+  *waiting->mutable_as_of() = next.as_of();
+  if (!waiting->has_first_change_time()) *waiting->mutable_first_change_time() = next.first_change_time();
+  waiting->set_folded_updates(waiting->folded_updates() + next.folded_updates() + 1);
+}
+
+SupervisorDesk::SupervisorDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
+                               RoutingDesk* routing)
+    : config_(config),
+      clock_(clock),
+      loop_(loop),
+      routing_(routing),
+      store_(db),
+      short_abandon_(absl::Seconds(config.supervisor.short_abandon_seconds)),
+      stats_(OptionsFrom(config.supervisor)),
+      timer_(loop->context()) {}
+
+absl::Status SupervisorDesk::Start() {
   RefreshThresholds();
+  const absl::Time now = clock_->Now();
+  // Today's intervals as committed: the current interval and today go on from them.
+  const supervisor::QueueFigures today = stats_.Today("", now);
+  auto stored = store_.Queues();
+  if (!stored.ok()) return stored.status();
+  for (const auto& queue : *stored) {
+    auto rows = store_.Intervals(queue, today.period_start, today.period_end);
+    if (!rows.ok()) return rows.status();
+    for (const auto& row : *rows) {
+      stats_.Restore(queue, FromTimestamp(row.statistics().start_time()), FromTimestamp(row.statistics().end_time()),
+                     CountersOf(row.statistics()), now);
+    }
+  }
+  current_interval_start_ = stats_.IntervalStart(now);
+  RefreshConfiguration();
   for (const auto& queue : routing_->Queues()) {
     auto waiting = routing_->Waiting(queue.name());
     if (!waiting.ok()) continue;
     for (const auto& contact : *waiting) {
       auto id = ParseContactName(contact.name(), "contact");
       if (!id.ok()) continue;
-      contacts_[*id] = Followed{contact.queue(), FromTimestamp(contact.enqueue_time()),
+      const absl::Time enqueued = FromTimestamp(contact.enqueue_time());
+      contacts_[*id] = Followed{BoardQueue(contact.queue()), enqueued,
                                 contact.channel() == v1::CONTACT_CHANNEL_CALLBACK};
+      board_.ContactWaiting(*id, BoardQueue(contact.queue()), enqueued, now);
     }
   }
   routing_->AddObserver(this);
+  return absl::OkStatus();
+}
+
+void SupervisorDesk::Stop() {
+  stopped_ = true;
+  timer_.cancel();
+  for (auto& [id, watcher] : queue_watchers_) watcher.sink->Close(absl::UnavailableError("the server is stopping"));
+  for (auto& [id, watcher] : agent_watchers_) watcher.sink->Close(absl::UnavailableError("the server is stopping"));
+  queue_watchers_.clear();
+  agent_watchers_.clear();
 }
 
 void SupervisorDesk::RefreshThresholds() {
   for (const auto& queue : routing_->Queues()) {
-    const absl::Duration threshold = queue.has_sl_threshold()
-                                         ? absl::Seconds(queue.sl_threshold().seconds()) +
-                                               absl::Nanoseconds(queue.sl_threshold().nanos())
-                                         : absl::Seconds(20);
+    const absl::Duration threshold = queue.has_sl_threshold() ? Span(queue.sl_threshold()) : absl::Seconds(20);
     stats_.SetThresholds(queue.name(), threshold, short_abandon_);
   }
 }
 
+void SupervisorDesk::RefreshConfiguration() {
+  config_generation_ = routing_->config_generation();
+  const absl::Time now = clock_->Now();
+  RefreshThresholds();
+  std::vector<std::string> queues;
+  for (const auto& queue : routing_->Queues()) queues.push_back(queue.name());
+  board_.SetQueues(queues, now);
+  routing::Router& router = routing_->router();
+  for (const auto& agent : routing_->Agents()) {
+    teams_[agent.name()] = agent.team();
+    auto view = router.GetAgent(agent.name());
+    if (!view.ok()) continue;
+    std::vector<std::string> served;
+    for (const auto& queue : view->queues) {
+      std::string name = BoardQueue(queue);
+      if (served.empty() || served.back() != name) served.push_back(std::move(name));
+    }
+    board_.SetAgentQueues(agent.name(), std::move(served), now);
+    board_.SetAgentState(agent.name(), view->state, view->reason, view->state_since);
+  }
+}
+
+void SupervisorDesk::PersistInterval(const std::string& queue, rocksdb::WriteBatch* batch) {
+  auto open = stats_.OpenIntervalOf(queue);
+  if (!open) return;
+  v1::QueueIntervalRow row;
+  row.set_queue(queue);
+  FillCounters(open->start, open->end, open->threshold, open->short_abandon, open->counters, row.mutable_statistics());
+  store_.PutInterval(batch, row);
+}
+
 void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
-                                  rocksdb::WriteBatch*, std::vector<v1::Event>*) {
+                                  rocksdb::WriteBatch* batch, std::vector<v1::Event>*) {
   const absl::Time now = clock_->Now();
   routing::Router& router = routing_->router();
+  // Queues whose interval figures changed: their rows go into this batch.
+  absl::InlinedVector<std::string, 2> changed;
+  const auto figures_changed = [&](const std::string& queue) {
+    if (std::find(changed.begin(), changed.end(), queue) == changed.end()) changed.push_back(queue);
+    board_.Touch(queue, now);
+  };
+  const auto follow_waiting = [&](uint64_t contact) {
+    auto spec = router.WaitingRecord(contact);
+    if (!spec.ok()) return;
+    board_.ContactWaiting(contact, BoardQueue(spec->queue), spec->enqueue_time.value_or(now), now);
+  };
   for (const auto& event : events) {
     if (const auto* queued = std::get_if<routing::ContactQueued>(&event)) {
       // The wait counts from entering this queue: a transferred contact keeps its original
@@ -95,16 +251,24 @@ void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& even
       if (auto spec = router.WaitingRecord(queued->contact); spec.ok()) {
         queue = spec->queue;
         channel = spec->channel;
+        board_.ContactWaiting(queued->contact, BoardQueue(spec->queue), spec->enqueue_time.value_or(now), now);
       } else if (auto view = router.GetContact(queued->contact); view.ok()) {
         queue = view->queue;
         channel = view->channel;
       } else {
         continue;
       }
+      queue = BoardQueue(queue);
       const bool callback = channel == routing::Channel::kCallback;
       contacts_[queued->contact] = Followed{queue, now, callback};
       stats_.Offered(queue, now, callback);
+      figures_changed(queue);
+    } else if (const auto* overflowed = std::get_if<routing::ContactOverflowed>(&event)) {
+      follow_waiting(overflowed->contact);
+    } else if (const auto* moved = std::get_if<routing::ContactChanged>(&event)) {
+      follow_waiting(moved->contact);
     } else if (const auto* left = std::get_if<routing::ContactLeft>(&event)) {
+      board_.ContactLeft(left->contact, now);
       auto followed = contacts_.find(left->contact);
       if (followed == contacts_.end()) continue;  // entered before the desk followed it
       const Followed f = followed->second;
@@ -115,36 +279,45 @@ void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& even
       if (left->withdrawn) continue;
       if (!left->answered) {
         stats_.Abandoned(f.queue, now, waited, f.callback);
+        figures_changed(f.queue);
         continue;
       }
       stats_.Answered(f.queue, now, waited);
+      figures_changed(f.queue);
       auto view = router.GetContact(left->contact);
       if (view.ok() && IsVoice(view->channel) && !view->agent.empty()) {
         handling_[view->agent] = Handling{f.queue, now, std::nullopt};
+        auto agent = router.GetAgent(view->agent);
+        board_.SetAgentWork(view->agent, ContactName(left->contact), agent.ok() ? agent->handled : 0, now);
       }
     } else if (const auto* state = std::get_if<routing::AgentStateChanged>(&event)) {
+      board_.SetAgentState(state->agent, state->state, state->reason, now);
+      const bool free = state->state == routing::AgentState::kReady ||
+                        state->state == routing::AgentState::kNotReady ||
+                        state->state == routing::AgentState::kLoggedOut;
+      if (auto agent = router.GetAgent(state->agent); agent.ok()) {
+        const bool on_call = agent->active_calls > 0 || state->state == routing::AgentState::kWrapUp;
+        const auto handling = handling_.find(state->agent);
+        const std::string contact =
+            on_call && handling != handling_.end() ? board_.Agent(state->agent, now).contact : std::string();
+        board_.SetAgentWork(state->agent, contact, agent->handled, now);
+      }
       auto handling = handling_.find(state->agent);
       if (handling == handling_.end()) continue;
       Handling& h = handling->second;
-      switch (state->state) {
-        case routing::AgentState::kWrapUp:
-          if (!h.wrap_up_since) h.wrap_up_since = now;
-          break;
-        case routing::AgentState::kReady:
-        case routing::AgentState::kNotReady:
-        case routing::AgentState::kLoggedOut: {
-          // Talk includes the hold: the desk sees the call from answer to end as one span,
-          // and the sum (what AHT needs) is the same.
-          const absl::Time talk_end = h.wrap_up_since.value_or(now);
-          stats_.Handled(h.queue, now, talk_end - h.answered, absl::ZeroDuration(), now - talk_end);
-          handling_.erase(handling);
-          break;
-        }
-        default:
-          break;
+      if (state->state == routing::AgentState::kWrapUp) {
+        if (!h.wrap_up_since) h.wrap_up_since = now;
+      } else if (free) {
+        // Talk includes the hold: the desk sees the call from answer to end as one span,
+        // and the sum (what AHT needs) is the same.
+        const absl::Time talk_end = h.wrap_up_since.value_or(now);
+        stats_.Handled(h.queue, now, talk_end - h.answered, absl::ZeroDuration(), now - talk_end);
+        figures_changed(h.queue);
+        handling_.erase(handling);
       }
     }
   }
+  for (const auto& queue : changed) PersistInterval(queue, batch);
 }
 
 absl::StatusOr<v1::GetQueueStatisticsResponse> SupervisorDesk::QueueStatistics(
@@ -155,9 +328,9 @@ absl::StatusOr<v1::GetQueueStatisticsResponse> SupervisorDesk::QueueStatistics(
     names = stats_.Queues();
   } else {
     if (auto s = CheckResourceName(queue, "queues", "queue"); !s.ok()) return s;
-    bool defined = false;
-    for (const auto& q : routing_->Queues()) defined = defined || q.name() == queue;
-    if (!defined) return absl::NotFoundError(absl::StrCat("queue: '", queue, "' is not defined"));
+    if (routing_->FindQueue(queue) == nullptr) {
+      return absl::NotFoundError(absl::StrCat("queue: '", queue, "' is not defined"));
+    }
     names.push_back(queue);
   }
   const absl::Time now = clock_->Now();
@@ -169,6 +342,360 @@ absl::StatusOr<v1::GetQueueStatisticsResponse> SupervisorDesk::QueueStatistics(
     FillPeriod(stats_.Today(name, now), out->mutable_today());
   }
   return response;
+}
+
+absl::StatusOr<v1::ListIntervalStatisticsResponse> SupervisorDesk::IntervalStatistics(
+    const v1::ListIntervalStatisticsRequest& request) const {
+  constexpr absl::Duration kMaxRange = absl::Hours(24 * 31);
+  if (!request.queue().empty()) {
+    if (auto s = CheckResourceName(request.queue(), "queues", "queue"); !s.ok()) return s;
+  }
+  if (!request.has_start_time()) return absl::InvalidArgumentError("start_time: required");
+  if (!request.has_end_time()) return absl::InvalidArgumentError("end_time: required");
+  const absl::Time from = FromTimestamp(request.start_time());
+  const absl::Time to = FromTimestamp(request.end_time());
+  if (from < absl::UnixEpoch()) return absl::InvalidArgumentError("start_time: before 1970");
+  if (to <= from) return absl::InvalidArgumentError("end_time: must be after start_time");
+  if (to - from > kMaxRange) return absl::InvalidArgumentError("end_time: at most 31 days after start_time");
+  auto page_size = EffectivePageSize(request.page_size(), 96, 1000);
+  if (!page_size.ok()) return page_size.status();
+  // The token: "<queue>|<start µs of the last interval returned>".
+  std::string after_queue;
+  std::optional<absl::Time> after_start;
+  if (!request.page_token().empty()) {
+    auto key = DecodePageToken(request.page_token(), "intervals", request.queue());
+    if (!key.ok()) return key.status();
+    const std::size_t bar = key->rfind('|');
+    int64_t micros = 0;
+    if (bar == std::string::npos || !absl::SimpleAtoi(key->substr(bar + 1), &micros)) {
+      return absl::InvalidArgumentError("page_token: not one this listing gave");
+    }
+    after_queue = key->substr(0, bar);
+    after_start = absl::FromUnixMicros(micros);
+  }
+  std::vector<std::string> queues;
+  if (!request.queue().empty()) {
+    queues.push_back(request.queue());
+  } else {
+    auto stored = store_.Queues();
+    if (!stored.ok()) return stored.status();
+    queues = *std::move(stored);
+  }
+  v1::ListIntervalStatisticsResponse response;
+  int left = *page_size;
+  for (const auto& queue : queues) {
+    if (after_start && queue < after_queue) continue;
+    const std::optional<absl::Time> after = after_start && queue == after_queue ? after_start : std::nullopt;
+    auto rows = store_.Intervals(queue, from, to, left + 1, after);
+    if (!rows.ok()) return rows.status();
+    for (auto& row : *rows) {
+      if (left == 0) {
+        const auto& last = response.intervals(response.intervals_size() - 1);
+        response.set_next_page_token(EncodePageToken(
+            "intervals", absl::StrCat(last.queue(), "|",
+                                      absl::ToUnixMicros(FromTimestamp(last.statistics().start_time())))));
+        return response;
+      }
+      auto* out = response.add_intervals();
+      out->set_queue(row.queue());
+      *out->mutable_statistics() = std::move(*row.mutable_statistics());
+      AddFigures(supervisor::ComputeFigures(CountersOf(out->statistics())), out->mutable_statistics());
+      --left;
+    }
+  }
+  return response;
+}
+
+// ---- Watchers ----
+
+absl::StatusOr<int> SupervisorDesk::PeriodOf(int updates_per_second) const {
+  if (updates_per_second < 0 || updates_per_second > 10) {
+    return absl::InvalidArgumentError("updates_per_second: must be 1 to 10 (0: the server's default)");
+  }
+  if (updates_per_second == 0) updates_per_second = config_.supervisor.default_updates_per_second;
+  // Rounded to the tick, so that watchers of one rate share their updates.
+  return std::max(kTickMs, (kMaxPeriodMs / updates_per_second) / kTickMs * kTickMs);
+}
+
+v1::QueueLiveStatus SupervisorDesk::QueueStatus(const std::string& queue, absl::Time now) const {
+  const supervisor::QueueLive live = board_.Queue(queue);
+  v1::QueueLiveStatus out;
+  out.set_queue(queue);
+  out.set_waiting(live.waiting);
+  if (live.oldest_enqueued) {
+    *out.mutable_oldest_enqueue_time() = ToTimestamp(*live.oldest_enqueued);
+    *out.mutable_oldest_wait() = ToDuration(std::max(now - *live.oldest_enqueued, absl::ZeroDuration()));
+  }
+  out.set_agents_staffed(live.staffed);
+  out.set_agents_ready(live.ready);
+  out.set_agents_reserved(live.reserved);
+  out.set_agents_busy(live.busy);
+  out.set_agents_wrap_up(live.wrap_up);
+  out.set_agents_not_ready(live.not_ready);
+  for (const auto& [reason, count] : live.not_ready_by_reason) (*out.mutable_not_ready_by_reason())[reason] = count;
+  const supervisor::QueueFigures today = stats_.Today(queue, now);
+  FillPeriod(stats_.CurrentInterval(queue, now), out.mutable_current_interval());
+  FillPeriod(today, out.mutable_today());
+  // The position of a contact entering now, among the agents who can serve it: those
+  // ahead of it that no ready agent takes at once, each taking an average handling time
+  // of the agents serving the queue.
+  auto* ewt = out.mutable_estimated_wait();
+  ewt->set_name("estimated_wait");
+  ewt->set_formula("max(0, waiting + 1 - ready) * aht(today) / (ready + reserved + busy + wrap-up)");
+  const int serving = live.ready + live.reserved + live.busy + live.wrap_up;
+  const int64_t ahead = std::max<int64_t>(0, live.waiting + 1 - live.ready);
+  const supervisor::Figure* aht = supervisor::FindFigure(today.figures, "aht");
+  if (serving > 0 && ahead == 0) {
+    ewt->set_defined(true);
+  } else if (serving > 0 && aht != nullptr && aht->defined) {
+    ewt->set_value(static_cast<double>(ahead) * aht->value / serving);
+    ewt->set_defined(true);
+  }
+  return out;
+}
+
+v1::AgentLiveStatus SupervisorDesk::AgentStatus(const std::string& agent, absl::Time now) const {
+  const supervisor::AgentLive live = board_.Agent(agent, now);
+  v1::AgentLiveStatus out;
+  out.set_agent(agent);
+  if (auto team = teams_.find(agent); team != teams_.end()) out.set_team(team->second);
+  out.set_state(AgentStateToProto(live.state));
+  out.set_reason(live.reason);
+  if (live.state_since != absl::InfinitePast()) {
+    *out.mutable_state_since() = ToTimestamp(live.state_since);
+    *out.mutable_time_in_state() = ToDuration(std::max(now - live.state_since, absl::ZeroDuration()));
+  }
+  out.set_contact(live.contact);
+  if (auto view = routing_->router().GetAgent(agent); view.ok()) out.set_active_tickets(view->active_tickets);
+  out.set_handled(live.handled);
+  auto* occupancy = out.mutable_occupancy();
+  occupancy->set_name("occupancy");
+  occupancy->set_formula("(busy + wrap-up) / (busy + wrap-up + ready + reserved), since login");
+  occupancy->set_value(live.occupancy);
+  occupancy->set_defined(live.occupancy_defined);
+  *out.mutable_handling_time() = ToDuration(live.handling);
+  *out.mutable_idle_time() = ToDuration(live.idle);
+  for (const auto& queue : live.queues) out.add_queues(queue);
+  return out;
+}
+
+v1::QueueBoardUpdate SupervisorDesk::QueueUpdate(const std::set<std::string>& queues, bool work_counts,
+                                                 absl::Time now) const {
+  v1::QueueBoardUpdate update;
+  *update.mutable_as_of() = ToTimestamp(now);
+  for (const auto& queue : queues) *update.add_queues() = QueueStatus(queue, now);
+  if (work_counts) {
+    if (ticket_counts_) *update.mutable_tickets() = ticket_counts_();
+    if (complaint_counts_) *update.mutable_complaints() = complaint_counts_();
+  }
+  return update;
+}
+
+v1::AgentBoardUpdate SupervisorDesk::AgentUpdate(const std::set<std::string>& agents, absl::Time now) const {
+  v1::AgentBoardUpdate update;
+  *update.mutable_as_of() = ToTimestamp(now);
+  for (const auto& agent : agents) *update.add_agents() = AgentStatus(agent, now);
+  return update;
+}
+
+absl::StatusOr<uint64_t> SupervisorDesk::WatchQueues(const v1::WatchQueuesRequest& request,
+                                                     std::shared_ptr<QueueBoardSink> sink) {
+  if (stopped_) return absl::UnavailableError("the server is stopping");
+  auto period = PeriodOf(request.updates_per_second());
+  if (!period.ok()) return period.status();
+  std::set<std::string> only;
+  for (int i = 0; i < request.queues_size(); ++i) {
+    const std::string field = absl::StrCat("queues[", i, "]");
+    if (auto s = CheckResourceName(request.queues(i), "queues", field); !s.ok()) return s;
+    if (routing_->FindQueue(request.queues(i)) == nullptr) {
+      return absl::NotFoundError(absl::StrCat(field, ": '", request.queues(i), "' is not defined"));
+    }
+    only.insert(request.queues(i));
+  }
+  if (watchers() >= static_cast<std::size_t>(config_.supervisor.max_watchers)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("watchers: ", config_.supervisor.max_watchers, " live views are open (supervisor.max_watchers)"));
+  }
+  if (routing_->config_generation() != config_generation_) RefreshConfiguration();
+  const absl::Time now = clock_->Now();
+  std::set<std::string> queues;
+  if (only.empty()) {
+    for (auto& name : board_.QueueNames()) queues.insert(std::move(name));
+  } else {
+    queues = only;
+  }
+  v1::QueueBoardUpdate snapshot = QueueUpdate(queues, true, now);
+  snapshot.set_snapshot(true);
+  *snapshot.mutable_first_change_time() = snapshot.as_of();
+  sink->Send(std::move(snapshot));
+  const uint64_t id = next_watch_++;
+  queue_watchers_[id] = Watcher<QueueBoardSink>{std::move(sink), std::move(only), *period};
+  queue_groups_.try_emplace(*period);
+  ArmTimer();
+  return id;
+}
+
+absl::StatusOr<uint64_t> SupervisorDesk::WatchAgents(const v1::WatchAgentsRequest& request,
+                                                     std::shared_ptr<AgentBoardSink> sink) {
+  if (stopped_) return absl::UnavailableError("the server is stopping");
+  auto period = PeriodOf(request.updates_per_second());
+  if (!period.ok()) return period.status();
+  std::set<std::string> only;
+  for (int i = 0; i < request.agents_size(); ++i) {
+    const std::string field = absl::StrCat("agents[", i, "]");
+    if (auto s = CheckResourceName(request.agents(i), "agents", field); !s.ok()) return s;
+    if (!routing_->HasAgent(request.agents(i))) {
+      return absl::NotFoundError(absl::StrCat(field, ": '", request.agents(i), "' is not defined"));
+    }
+    only.insert(request.agents(i));
+  }
+  if (watchers() >= static_cast<std::size_t>(config_.supervisor.max_watchers)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("watchers: ", config_.supervisor.max_watchers, " live views are open (supervisor.max_watchers)"));
+  }
+  if (routing_->config_generation() != config_generation_) RefreshConfiguration();
+  const absl::Time now = clock_->Now();
+  std::set<std::string> agents;
+  if (only.empty()) {
+    for (auto& name : board_.AgentNames()) agents.insert(std::move(name));
+  } else {
+    agents = only;
+  }
+  v1::AgentBoardUpdate snapshot = AgentUpdate(agents, now);
+  snapshot.set_snapshot(true);
+  *snapshot.mutable_first_change_time() = snapshot.as_of();
+  sink->Send(std::move(snapshot));
+  const uint64_t id = next_watch_++;
+  agent_watchers_[id] = Watcher<AgentBoardSink>{std::move(sink), std::move(only), *period};
+  agent_groups_.try_emplace(*period);
+  ArmTimer();
+  return id;
+}
+
+void SupervisorDesk::Unwatch(uint64_t watch) {
+  queue_watchers_.erase(watch);
+  agent_watchers_.erase(watch);
+}
+
+void SupervisorDesk::ArmTimer() {
+  if (ticking_ || stopped_ || watchers() == 0) return;
+  ticking_ = true;
+  timer_.expires_after(std::chrono::milliseconds(kTickMs));
+  timer_.async_wait([this](const std::error_code& error) {
+    ticking_ = false;
+    if (error || stopped_) return;
+    Tick();
+    ArmTimer();
+  });
+}
+
+namespace {
+
+// The pending changes of a group, with the board's latest ones added.
+void Collect(const std::vector<std::string>& names, std::optional<absl::Time> first_change,
+             std::set<std::string>* pending_names, std::optional<absl::Time>* pending_first) {
+  if (names.empty()) return;
+  pending_names->insert(names.begin(), names.end());
+  if (first_change && (!*pending_first || *first_change < **pending_first)) *pending_first = first_change;
+}
+
+}  // namespace
+
+void SupervisorDesk::Tick() {
+  if (stopped_) return;
+  const absl::Time now = clock_->Now();
+  if (routing_->config_generation() != config_generation_) RefreshConfiguration();
+  supervisor::LiveBoard::Changes changes = board_.TakeChanges();
+  // A new interval: every queue's current figures begin again. The intervals that ended are
+  // stored already; the ones kept in memory are let go.
+  const absl::Time interval_start = stats_.IntervalStart(now);
+  if (interval_start != current_interval_start_) {
+    current_interval_start_ = interval_start;
+    changes.queues = board_.QueueNames();
+    if (!changes.first_change || interval_start < *changes.first_change) changes.first_change = interval_start;
+    stats_.TakeClosedIntervals(now);
+  }
+  bool counts_changed = false;
+  if (ticket_counts_) {
+    std::string counts = ticket_counts_().SerializeAsString();
+    if (counts != last_ticket_counts_) {
+      last_ticket_counts_ = std::move(counts);
+      counts_changed = true;
+    }
+  }
+  if (complaint_counts_) {
+    std::string counts = complaint_counts_().SerializeAsString();
+    if (counts != last_complaint_counts_) {
+      last_complaint_counts_ = std::move(counts);
+      counts_changed = true;
+    }
+  }
+  std::optional<absl::Time> counts_first;
+  if (counts_changed) counts_first = now;
+
+  for (auto& [period, pending] : queue_groups_) {
+    Collect(changes.queues, changes.first_change, &pending.queues, &pending.first_change);
+    if (counts_changed) {
+      pending.work_counts = true;
+      if (!pending.first_change || now < *pending.first_change) pending.first_change = now;
+    }
+    if (now < pending.next_due || (pending.queues.empty() && !pending.work_counts)) continue;
+    v1::QueueBoardUpdate update = QueueUpdate(pending.queues, pending.work_counts, now);
+    if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
+    for (auto& [id, watcher] : queue_watchers_) {
+      if (watcher.period_ms != period) continue;
+      if (watcher.only.empty()) {
+        watcher.sink->Send(update);
+        continue;
+      }
+      v1::QueueBoardUpdate mine;
+      *mine.mutable_as_of() = update.as_of();
+      *mine.mutable_first_change_time() = update.first_change_time();
+      for (const auto& queue : update.queues()) {
+        if (watcher.only.contains(queue.queue())) *mine.add_queues() = queue;
+      }
+      if (update.has_tickets()) *mine.mutable_tickets() = update.tickets();
+      if (update.has_complaints()) *mine.mutable_complaints() = update.complaints();
+      if (mine.queues_size() > 0 || update.has_tickets()) watcher.sink->Send(std::move(mine));
+    }
+    pending = Pending{};
+    pending.next_due = now + absl::Milliseconds(period);
+  }
+  for (auto& [period, pending] : agent_groups_) {
+    Collect(changes.agents, changes.first_change, &pending.agents, &pending.first_change);
+    if (now < pending.next_due || pending.agents.empty()) continue;
+    v1::AgentBoardUpdate update = AgentUpdate(pending.agents, now);
+    if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
+    for (auto& [id, watcher] : agent_watchers_) {
+      if (watcher.period_ms != period) continue;
+      if (watcher.only.empty()) {
+        watcher.sink->Send(update);
+        continue;
+      }
+      v1::AgentBoardUpdate mine;
+      *mine.mutable_as_of() = update.as_of();
+      *mine.mutable_first_change_time() = update.first_change_time();
+      for (const auto& agent : update.agents()) {
+        if (watcher.only.contains(agent.agent())) *mine.add_agents() = agent;
+      }
+      if (mine.agents_size() > 0) watcher.sink->Send(std::move(mine));
+    }
+    pending = Pending{};
+    pending.next_due = now + absl::Milliseconds(period);
+  }
+  // Groups nobody is in any more.
+  for (auto it = queue_groups_.begin(); it != queue_groups_.end();) {
+    const int period = it->first;
+    const bool used = std::any_of(queue_watchers_.begin(), queue_watchers_.end(),
+                                  [&](const auto& w) { return w.second.period_ms == period; });
+    it = used ? std::next(it) : queue_groups_.erase(it);
+  }
+  for (auto it = agent_groups_.begin(); it != agent_groups_.end();) {
+    const int period = it->first;
+    const bool used = std::any_of(agent_watchers_.begin(), agent_watchers_.end(),
+                                  [&](const auto& w) { return w.second.period_ms == period; });
+    it = used ? std::next(it) : agent_groups_.erase(it);
+  }
 }
 
 }  // namespace servicedesk::server

@@ -18,6 +18,13 @@ class SupervisorServiceImpl final : public v1::SupervisorService::CallbackServic
   grpc::ServerUnaryReactor* GetQueueStatistics(grpc::CallbackServerContext* context,
                                                const v1::GetQueueStatisticsRequest* request,
                                                v1::GetQueueStatisticsResponse* response) override;
+  grpc::ServerWriteReactor<v1::QueueBoardUpdate>* WatchQueues(grpc::CallbackServerContext* context,
+                                                              const v1::WatchQueuesRequest* request) override;
+  grpc::ServerWriteReactor<v1::AgentBoardUpdate>* WatchAgents(grpc::CallbackServerContext* context,
+                                                              const v1::WatchAgentsRequest* request) override;
+  grpc::ServerUnaryReactor* ListIntervalStatistics(grpc::CallbackServerContext* context,
+                                                   const v1::ListIntervalStatisticsRequest* request,
+                                                   v1::ListIntervalStatisticsResponse* response) override;
   grpc::ServerUnaryReactor* ForceAgentState(grpc::CallbackServerContext* context,
                                             const v1::ForceAgentStateRequest* request,
                                             v1::AgentStatus* response) override;

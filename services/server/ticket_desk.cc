@@ -146,6 +146,7 @@ absl::Status TicketDesk::Start() {
     if (!row.ok()) return row.status();
     Clocks clocks = LoadClocks(*row);
     Schedule(id, clocks);
+    Tally(id, row->ticket());
     // A waiting contact came back with the routing desk's restore; one being worked did not
     // (every agent is logged out after a restart): an unassigned ticket waits again.
     const v1::Ticket& stored = row->ticket();  // not copied: most open tickets need nothing
@@ -163,6 +164,33 @@ absl::Status TicketDesk::Start() {
   }
   ArmTimer();  // what fell due while the server was down is written at once
   return absl::OkStatus();
+}
+
+void TicketDesk::Tally(uint64_t id, const v1::Ticket& ticket) {
+  if (auto it = tallied_.find(id); it != tallied_.end()) {
+    auto& [count, overdue] = counts_[it->second.status];
+    --count;
+    if (it->second.overdue) --overdue;
+    tallied_.erase(it);
+  }
+  if (!IsOpen(ticket.status())) return;
+  tallied_[id] = Tallied{ticket.status(), ticket.overdue()};
+  auto& [count, overdue] = counts_[ticket.status()];
+  ++count;
+  if (ticket.overdue()) ++overdue;
+}
+
+v1::WorkCounts TicketDesk::Counts() const {
+  v1::WorkCounts counts;
+  for (v1::TicketStatus status : {v1::TICKET_STATUS_NEW, v1::TICKET_STATUS_OPEN, v1::TICKET_STATUS_PENDING}) {
+    auto* out = counts.add_counts();
+    out->set_status(StatusWord(status));
+    if (auto it = counts_.find(status); it != counts_.end()) {
+      out->set_count(it->second.first);
+      out->set_overdue(it->second.second);
+    }
+  }
+  return counts;
 }
 
 void TicketDesk::Stop() {
@@ -455,6 +483,7 @@ void TicketDesk::Stage(rocksdb::WriteBatch* batch, uint64_t id, uint64_t custome
   const absl::Time now = clock_->Now();
   ticket.clear_contact_state();  // output only, never stored
   *row.mutable_ticket() = ticket;
+  Tally(id, ticket);
   store_.PutTicket(batch, id, *customer_id, row);
 
   // The customer's history, and the screen pop's open tickets and recent entries.

@@ -27,6 +27,7 @@
 // written in the routing change's batch. At start, unassigned open tickets whose contact is
 // gone (it was being worked when the server stopped) wait in their queue again.
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -45,6 +46,7 @@
 #include "services/server/ticket_rules.h"
 #include "services/tickets/sla_clock.h"
 #include "servicedesk/v1/events.pb.h"
+#include "servicedesk/v1/supervisor.pb.h"
 #include "servicedesk/v1/ticket.pb.h"
 #include "storage/customer_store.h"
 #include "storage/event_writer.h"
@@ -83,6 +85,9 @@ class TicketDesk : public RoutingDesk::Observer {
   absl::StatusOr<v1::Ticket> HandBack(const v1::HandBackTicketRequest& request, const std::string& agent,
                                       const std::string& principal);
 
+  // Open tickets (new, open, pending) by status, with how many of each are overdue; kept
+  // with every change (supervisors' live view). On the loop.
+  v1::WorkCounts Counts() const;
   // RoutingDesk::Observer.
   void BeforeCommit(const std::vector<routing::RoutingEvent>& events, rocksdb::WriteBatch* batch,
                     std::vector<v1::Event>* more_events) override;
@@ -150,6 +155,15 @@ class TicketDesk : public RoutingDesk::Observer {
   void OnContactQueued(uint64_t contact, rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
   void Schedule(uint64_t id, const Clocks& clocks);
   void ArmTimer();
+
+  // The open ticket `id` is (or is no longer) counted as `ticket` says.
+  void Tally(uint64_t id, const v1::Ticket& ticket);
+  struct Tallied {
+    v1::TicketStatus status;
+    bool overdue;
+  };
+  absl::flat_hash_map<uint64_t, Tallied> tallied_;
+  std::map<v1::TicketStatus, std::pair<int64_t, int64_t>> counts_;  // count, overdue
 
   Config config_;
   const Clock* clock_;

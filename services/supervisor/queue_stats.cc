@@ -283,6 +283,31 @@ std::vector<QueueFigures> QueueStats::TakeClosedIntervals(absl::Time now) {
   return taken;
 }
 
+std::optional<QueueStats::OpenInterval> QueueStats::OpenIntervalOf(const std::string& queue) const {
+  auto it = queues_.find(queue);
+  if (it == queues_.end() || !it->second.interval.has_value()) return std::nullopt;
+  const QueueState& state = it->second;
+  return OpenInterval{state.interval->start, state.interval->end, state.interval->counters, state.threshold,
+                      state.short_abandon};
+}
+
+void QueueStats::Restore(const std::string& queue, absl::Time start, absl::Time end, const Counters& counters,
+                         absl::Time now) {
+  QueueState& state = State(queue);
+  const Period day = DayContaining(now);
+  const Period current = IntervalContaining(now);
+  if (start >= day.start && start < day.end) {
+    if (!state.day.has_value() || state.day->start != day.start) state.day = day;
+    state.day->counters += counters;
+  }
+  if (start == current.start) {
+    if (!state.interval.has_value() || state.interval->start != start) state.interval = Period{start, end, {}};
+    state.interval->counters += counters;
+  } else if (end <= current.start) {
+    state.closed_until = std::max(state.closed_until, end);
+  }
+}
+
 std::vector<std::string> QueueStats::Queues() const {
   std::vector<std::string> names;
   names.reserve(queues_.size());

@@ -160,6 +160,27 @@ class QueueStats {
   // is returned once.
   std::vector<QueueFigures> TakeClosedIntervals(absl::Time now);
 
+  // The queue's open interval as it is now (to persist it with the event that changed it),
+  // or nullopt when the queue has none.
+  struct OpenInterval {
+    absl::Time start;
+    absl::Time end;
+    Counters counters;
+    absl::Duration threshold;
+    absl::Duration short_abandon;
+  };
+  std::optional<OpenInterval> OpenIntervalOf(const std::string& queue) const;
+
+  // After a restart, one stored interval of `queue` (in any order): an interval of the day
+  // containing `now` counts in today; the one containing `now` is the open interval again;
+  // an earlier one counts as taken (a late event never counts in it again). Later ones (a
+  // clock set back) only count in today.
+  void Restore(const std::string& queue, absl::Time start, absl::Time end, const Counters& counters,
+               absl::Time now);
+
+  // The start of the interval containing `t`.
+  absl::Time IntervalStart(absl::Time t) const { return IntervalContaining(t).start; }
+
   // The queues seen in an event or configured, sorted.
   std::vector<std::string> Queues() const;
 

@@ -527,6 +527,12 @@ TEST(ConfigTest, ReadsTheSupervisorSectionAndValidatesIt) {
   config.supervisor.interval_minutes = 7;  // does not divide the hour
   EXPECT_TRUE(absl::StartsWith(message(), "supervisor.interval_minutes:")) << message();
   config.supervisor.interval_minutes = 15;
+  config.supervisor.default_updates_per_second = 11;
+  EXPECT_TRUE(absl::StartsWith(message(), "supervisor.default_updates_per_second:")) << message();
+  config.supervisor.default_updates_per_second = 1;
+  config.supervisor.max_watchers = 0;
+  EXPECT_TRUE(absl::StartsWith(message(), "supervisor.max_watchers:")) << message();
+  config.supervisor.max_watchers = 1000;
   config.supervisor.time_zone = "Mars/Olympus";
   EXPECT_TRUE(absl::StartsWith(message(), "supervisor.time_zone:")) << message();
   config.supervisor.time_zone = "UTC";
