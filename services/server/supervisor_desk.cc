@@ -604,6 +604,7 @@ void Collect(const std::vector<std::string>& names, std::optional<absl::Time> fi
 void SupervisorDesk::Tick() {
   if (stopped_) return;
   const absl::Time now = clock_->Now();
+  const auto steady_now = std::chrono::steady_clock::now();
   if (routing_->config_generation() != config_generation_) RefreshConfiguration();
   supervisor::LiveBoard::Changes changes = board_.TakeChanges();
   // A new interval: every queue's current figures begin again. The intervals that ended are
@@ -639,7 +640,7 @@ void SupervisorDesk::Tick() {
       pending.work_counts = true;
       if (!pending.first_change || now < *pending.first_change) pending.first_change = now;
     }
-    if (now < pending.next_due || (pending.queues.empty() && !pending.work_counts)) continue;
+    if (steady_now < pending.next_due || (pending.queues.empty() && !pending.work_counts)) continue;
     v1::QueueBoardUpdate update = QueueUpdate(pending.queues, pending.work_counts, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
     for (auto& [id, watcher] : queue_watchers_) {
@@ -659,11 +660,11 @@ void SupervisorDesk::Tick() {
       if (mine.queues_size() > 0 || update.has_tickets()) watcher.sink->Send(std::move(mine));
     }
     pending = Pending{};
-    pending.next_due = now + absl::Milliseconds(period);
+    pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
   }
   for (auto& [period, pending] : agent_groups_) {
     Collect(changes.agents, changes.first_change, &pending.agents, &pending.first_change);
-    if (now < pending.next_due || pending.agents.empty()) continue;
+    if (steady_now < pending.next_due || pending.agents.empty()) continue;
     v1::AgentBoardUpdate update = AgentUpdate(pending.agents, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
     for (auto& [id, watcher] : agent_watchers_) {
@@ -681,7 +682,7 @@ void SupervisorDesk::Tick() {
       if (mine.agents_size() > 0) watcher.sink->Send(std::move(mine));
     }
     pending = Pending{};
-    pending.next_due = now + absl::Milliseconds(period);
+    pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
   }
   // Groups nobody is in any more.
   for (auto it = queue_groups_.begin(); it != queue_groups_.end();) {

@@ -22,6 +22,7 @@
 // some queues or agents only); a watcher that reads slowly has its updates folded together
 // by its outbox (session_stream.h), so it costs at most two messages of memory.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -118,7 +119,8 @@ class SupervisorDesk : public RoutingDesk::Observer {
     std::set<std::string> agents;
     bool work_counts = false;
     std::optional<absl::Time> first_change;
-    absl::Time next_due = absl::InfinitePast();
+    // Real time, not the desk's clock: the rate is the watcher's, whatever the clock says.
+    std::chrono::steady_clock::time_point next_due;
   };
 
   void RefreshThresholds();

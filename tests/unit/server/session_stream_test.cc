@@ -169,3 +169,63 @@ TEST(SessionStreamTest, AConsoleThatStopsReadingIsCutOffNotBuffered) {
 
 }  // namespace
 }  // namespace servicedesk::server
+
+namespace servicedesk::server {
+namespace {
+
+// A reader that never completes a write: a folding outbox holds the message being written
+// and one waiting message into which everything later is folded.
+class StalledStream {
+ public:
+  void StartWrite(const v1::AgentEvent* event) {
+    ++writes_;
+    text_ = event->reminder().text();
+    folds_ = event->reminder().subject();
+  }
+  void Finish(grpc::Status) { ++finishes_; }
+  std::string text_;
+  std::string folds_;
+  int writes_ = 0;
+  int finishes_ = 0;
+};
+
+void FoldKeepingTheLatest(v1::AgentEvent* waiting, v1::AgentEvent&& next) {
+  const int folded = waiting->reminder().subject().empty() ? 0 : std::stoi(waiting->reminder().subject());
+  *waiting = std::move(next);
+  waiting->mutable_reminder()->set_subject(std::to_string(folded + 1));
+}
+
+TEST(OutboxTest, AFoldingOutboxHoldsTwoMessagesWhateverTheReadersPace) {
+  StalledStream stream;
+  Outbox<StalledStream, v1::AgentEvent> outbox(&stream, &FoldKeepingTheLatest);
+  for (int i = 0; i < 100000; ++i) {
+    v1::AgentEvent event;
+    event.mutable_reminder()->set_text(std::to_string(i));
+    outbox.Send(std::move(event));
+    ASSERT_LE(outbox.held(), 2u);
+  }
+  EXPECT_EQ(stream.writes_, 1);  // the first, still being written
+  EXPECT_EQ(outbox.held(), 2u);
+  // The write completes: the folded message (the latest, 99998 folds) goes next.
+  outbox.WriteDone(true);
+  EXPECT_EQ(stream.writes_, 2);
+  EXPECT_EQ(stream.text_, "99999");
+  EXPECT_EQ(stream.folds_, "99998");
+  EXPECT_EQ(outbox.held(), 1u);
+  outbox.Close(absl::OkStatus());
+  outbox.WriteDone(true);
+  EXPECT_EQ(stream.finishes_, 1);
+}
+
+// Without a fold, a reader that never reads is cut off rather than held for.
+TEST(OutboxTest, APlainOutboxCutsOffAReaderThatNeverReads) {
+  StalledStream stream;
+  Outbox<StalledStream, v1::AgentEvent> outbox(&stream);
+  for (int i = 0; i < 20000; ++i) outbox.Send(v1::AgentEvent());
+  EXPECT_LE(outbox.held(), 1u);  // the queue was dropped; only the write in flight is left
+  outbox.WriteDone(true);
+  EXPECT_EQ(stream.finishes_, 1);
+}
+
+}  // namespace
+}  // namespace servicedesk::server
