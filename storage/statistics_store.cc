@@ -37,8 +37,9 @@ absl::StatusOr<std::vector<v1::QueueIntervalRow>> StatisticsStore::Intervals(std
                                                                              absl::Time to, int limit,
                                                                              std::optional<absl::Time> after) const {
   std::vector<v1::QueueIntervalRow> rows;
+  // `after` only narrows [from, to): an `after` before `from` must not reach below it.
   const std::string begin =
-      after ? IntervalKey(queue, Micros(*after) + 1) : IntervalKey(queue, Micros(from));
+      IntervalKey(queue, after ? std::max(Micros(from), Micros(*after) + 1) : Micros(from));
   const std::string end = IntervalKey(queue, Micros(to));
   if (begin >= end) return rows;
   rocksdb::ReadOptions options;

@@ -527,7 +527,7 @@ absl::StatusOr<uint64_t> SupervisorDesk::WatchQueues(const v1::WatchQueuesReques
   v1::QueueBoardUpdate snapshot = QueueUpdate(queues, true, now);
   snapshot.set_snapshot(true);
   *snapshot.mutable_first_change_time() = snapshot.as_of();
-  sink->Send(std::move(snapshot));
+  sink->Send(Prepare(std::move(snapshot)));
   const uint64_t id = next_watch_++;
   queue_watchers_[id] = Watcher<QueueBoardSink>{std::move(sink), std::move(only), *period};
   queue_groups_.try_emplace(*period);
@@ -564,7 +564,7 @@ absl::StatusOr<uint64_t> SupervisorDesk::WatchAgents(const v1::WatchAgentsReques
   v1::AgentBoardUpdate snapshot = AgentUpdate(agents, now);
   snapshot.set_snapshot(true);
   *snapshot.mutable_first_change_time() = snapshot.as_of();
-  sink->Send(std::move(snapshot));
+  sink->Send(Prepare(std::move(snapshot)));
   const uint64_t id = next_watch_++;
   agent_watchers_[id] = Watcher<AgentBoardSink>{std::move(sink), std::move(only), *period};
   agent_groups_.try_emplace(*period);
@@ -580,7 +580,11 @@ void SupervisorDesk::Unwatch(uint64_t watch) {
 void SupervisorDesk::ArmTimer() {
   if (ticking_ || stopped_ || watchers() == 0) return;
   ticking_ = true;
-  timer_.expires_after(std::chrono::milliseconds(kTickMs));
+  // On a fixed beat (not "a tick after the last one ended"), so that the time a tick takes
+  // does not slow the watchers' rate; a beat missed is not made up.
+  const auto now = std::chrono::steady_clock::now();
+  next_tick_ = std::max(next_tick_ + std::chrono::milliseconds(kTickMs), now + std::chrono::milliseconds(1));
+  timer_.expires_at(next_tick_);
   timer_.async_wait([this](const std::error_code& error) {
     ticking_ = false;
     if (error || stopped_) return;
@@ -643,10 +647,12 @@ void SupervisorDesk::Tick() {
     if (steady_now < pending.next_due || (pending.queues.empty() && !pending.work_counts)) continue;
     v1::QueueBoardUpdate update = QueueUpdate(pending.queues, pending.work_counts, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
+    Prepared<v1::QueueBoardUpdate> shared;
     for (auto& [id, watcher] : queue_watchers_) {
       if (watcher.period_ms != period) continue;
       if (watcher.only.empty()) {
-        watcher.sink->Send(update);
+        if (!shared) shared = Prepare(update);
+        watcher.sink->Send(shared);
         continue;
       }
       v1::QueueBoardUpdate mine;
@@ -657,7 +663,7 @@ void SupervisorDesk::Tick() {
       }
       if (update.has_tickets()) *mine.mutable_tickets() = update.tickets();
       if (update.has_complaints()) *mine.mutable_complaints() = update.complaints();
-      if (mine.queues_size() > 0 || update.has_tickets()) watcher.sink->Send(std::move(mine));
+      if (mine.queues_size() > 0 || update.has_tickets()) watcher.sink->Send(Prepare(std::move(mine)));
     }
     pending = Pending{};
     pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
@@ -667,10 +673,12 @@ void SupervisorDesk::Tick() {
     if (steady_now < pending.next_due || pending.agents.empty()) continue;
     v1::AgentBoardUpdate update = AgentUpdate(pending.agents, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
+    Prepared<v1::AgentBoardUpdate> shared;
     for (auto& [id, watcher] : agent_watchers_) {
       if (watcher.period_ms != period) continue;
       if (watcher.only.empty()) {
-        watcher.sink->Send(update);
+        if (!shared) shared = Prepare(update);
+        watcher.sink->Send(shared);
         continue;
       }
       v1::AgentBoardUpdate mine;
@@ -679,7 +687,7 @@ void SupervisorDesk::Tick() {
       for (const auto& agent : update.agents()) {
         if (watcher.only.contains(agent.agent())) *mine.add_agents() = agent;
       }
-      if (mine.agents_size() > 0) watcher.sink->Send(std::move(mine));
+      if (mine.agents_size() > 0) watcher.sink->Send(Prepare(std::move(mine)));
     }
     pending = Pending{};
     pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);

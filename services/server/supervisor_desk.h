@@ -31,6 +31,8 @@
 #include <string>
 
 #include <asio/steady_timer.hpp>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -45,14 +47,40 @@
 
 namespace servicedesk::server {
 
-using QueueBoardSink = Sink<v1::QueueBoardUpdate>;
-using AgentBoardSink = Sink<v1::AgentBoardUpdate>;
+// An update serialised once for every watcher it goes to: each watcher's write shares the
+// bytes (a reference count, no copy), so a hundred watchers cost little more than one.
+template <typename Update>
+struct PreparedUpdate {
+  Update update;
+  grpc::ByteBuffer bytes;
+};
+template <typename Update>
+using Prepared = std::shared_ptr<const PreparedUpdate<Update>>;
+
+template <typename Update>
+Prepared<Update> Prepare(Update update) {
+  auto prepared = std::make_shared<PreparedUpdate<Update>>();
+  prepared->update = std::move(update);
+  bool own_buffer = false;
+  grpc::SerializationTraits<Update>::Serialize(prepared->update, &prepared->bytes, &own_buffer).IgnoreError();
+  return prepared;
+}
+
+using QueueBoardSink = Sink<Prepared<v1::QueueBoardUpdate>>;
+using AgentBoardSink = Sink<Prepared<v1::AgentBoardUpdate>>;
 
 // How a watcher's outbox folds an update into the one still waiting to be written: the
 // newer record of each queue (agent) replaces the older, the counts too; the earliest
-// change time is kept and folded_updates counts the fold.
+// change time is kept and folded_updates counts the fold. (Only a slow watcher's updates
+// are folded, and serialised again.)
 void FoldQueueUpdate(v1::QueueBoardUpdate* waiting, v1::QueueBoardUpdate&& next);
 void FoldAgentUpdate(v1::AgentBoardUpdate* waiting, v1::AgentBoardUpdate&& next);
+template <typename Update, void (*FoldUpdate)(Update*, Update&&)>
+void FoldPrepared(Prepared<Update>* waiting, Prepared<Update>&& next) {
+  Update folded = (*waiting)->update;
+  FoldUpdate(&folded, Update(next->update));
+  *waiting = Prepare(std::move(folded));
+}
 
 class SupervisorDesk : public RoutingDesk::Observer {
  public:
@@ -159,6 +187,7 @@ class SupervisorDesk : public RoutingDesk::Observer {
   std::map<int, Pending> queue_groups_;  // by period in ms
   std::map<int, Pending> agent_groups_;
   asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point next_tick_;
   bool ticking_ = false;
   bool stopped_ = false;
 };

@@ -9,11 +9,17 @@ namespace {
 
 // A supervisor's live view: the desk sends into the outbox, which folds updates together
 // while the supervisor's client is behind (see session_stream.h).
+// Raw (bytes) on the wire: the desk serialises each update once for all its watchers.
 template <typename Update>
-class WatchStream final : public grpc::ServerWriteReactor<Update> {
+class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  using Outbox = server::Outbox<grpc::ServerWriteReactor<Update>, Update>;
-  using Start = std::function<absl::StatusOr<uint64_t>(std::shared_ptr<Sink<Update>>)>;
+  using Outbox = server::Outbox<WatchStream, Prepared<Update>>;
+  using Start = std::function<absl::StatusOr<uint64_t>(std::shared_ptr<Sink<Prepared<Update>>>)>;
+
+  // The outbox's write: the prepared bytes, shared.
+  void StartWrite(const Prepared<Update>* update) {
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::StartWrite(&(*update)->bytes);
+  }
 
   WatchStream(DeskLoop* loop, SupervisorDesk* desk, typename Outbox::Fold fold)
       : loop_(loop), desk_(desk), outbox_(std::make_shared<Outbox>(this, fold)) {}
@@ -48,32 +54,48 @@ class WatchStream final : public grpc::ServerWriteReactor<Update> {
   std::shared_ptr<uint64_t> id_ = std::make_shared<uint64_t>(0);
 };
 
-template <typename Update>
-class RefusedWatch final : public grpc::ServerWriteReactor<Update> {
+class RefusedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RefusedWatch(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
   void OnDone() override { delete this; }
 };
 
+// The request of a raw method, parsed; INVALID_ARGUMENT when it does not parse.
+template <typename Request>
+absl::StatusOr<Request> ParseRequest(const grpc::ByteBuffer* bytes) {
+  grpc::ByteBuffer copy(*bytes);  // shares the slices
+  Request request;
+  if (!grpc::SerializationTraits<Request>::Deserialize(&copy, &request).ok()) {
+    return absl::InvalidArgumentError("request: not a valid message");
+  }
+  return request;
+}
+
 }  // namespace
 
-grpc::ServerWriteReactor<v1::QueueBoardUpdate>* SupervisorServiceImpl::WatchQueues(
-    grpc::CallbackServerContext* context, const v1::WatchQueuesRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorServiceImpl::WatchQueues(grpc::CallbackServerContext* context,
+                                                                              const grpc::ByteBuffer* bytes) {
   auto caller = gate_->CallerOf(context);
-  if (!caller.ok()) return new RefusedWatch<v1::QueueBoardUpdate>(caller.status());
-  auto* stream = new WatchStream<v1::QueueBoardUpdate>(loop_, desk_, &FoldQueueUpdate);
-  stream->Open([desk = desk_, request = *request](std::shared_ptr<QueueBoardSink> sink) {
+  if (!caller.ok()) return new RefusedWatch(caller.status());
+  auto request = ParseRequest<v1::WatchQueuesRequest>(bytes);
+  if (!request.ok()) return new RefusedWatch(request.status());
+  auto* stream = new WatchStream<v1::QueueBoardUpdate>(
+      loop_, desk_, &FoldPrepared<v1::QueueBoardUpdate, &FoldQueueUpdate>);
+  stream->Open([desk = desk_, request = *std::move(request)](std::shared_ptr<QueueBoardSink> sink) {
     return desk->WatchQueues(request, std::move(sink));
   });
   return stream;
 }
 
-grpc::ServerWriteReactor<v1::AgentBoardUpdate>* SupervisorServiceImpl::WatchAgents(
-    grpc::CallbackServerContext* context, const v1::WatchAgentsRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorServiceImpl::WatchAgents(grpc::CallbackServerContext* context,
+                                                                              const grpc::ByteBuffer* bytes) {
   auto caller = gate_->CallerOf(context);
-  if (!caller.ok()) return new RefusedWatch<v1::AgentBoardUpdate>(caller.status());
-  auto* stream = new WatchStream<v1::AgentBoardUpdate>(loop_, desk_, &FoldAgentUpdate);
-  stream->Open([desk = desk_, request = *request](std::shared_ptr<AgentBoardSink> sink) {
+  if (!caller.ok()) return new RefusedWatch(caller.status());
+  auto request = ParseRequest<v1::WatchAgentsRequest>(bytes);
+  if (!request.ok()) return new RefusedWatch(request.status());
+  auto* stream = new WatchStream<v1::AgentBoardUpdate>(
+      loop_, desk_, &FoldPrepared<v1::AgentBoardUpdate, &FoldAgentUpdate>);
+  stream->Open([desk = desk_, request = *std::move(request)](std::shared_ptr<AgentBoardSink> sink) {
     return desk->WatchAgents(request, std::move(sink));
   });
   return stream;

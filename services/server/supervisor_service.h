@@ -10,7 +10,10 @@
 
 namespace servicedesk::server {
 
-class SupervisorServiceImpl final : public v1::SupervisorService::CallbackService {
+// The live views are raw methods (bytes on the wire, the same messages): see WatchStream.
+class SupervisorServiceImpl final
+    : public v1::SupervisorService::WithRawCallbackMethod_WatchQueues<
+          v1::SupervisorService::WithRawCallbackMethod_WatchAgents<v1::SupervisorService::CallbackService>> {
  public:
   SupervisorServiceImpl(const CallGate* gate, DeskLoop* loop, SupervisorDesk* desk, RoutingDesk* routing)
       : gate_(gate), loop_(loop), desk_(desk), routing_(routing) {}
@@ -18,10 +21,10 @@ class SupervisorServiceImpl final : public v1::SupervisorService::CallbackServic
   grpc::ServerUnaryReactor* GetQueueStatistics(grpc::CallbackServerContext* context,
                                                const v1::GetQueueStatisticsRequest* request,
                                                v1::GetQueueStatisticsResponse* response) override;
-  grpc::ServerWriteReactor<v1::QueueBoardUpdate>* WatchQueues(grpc::CallbackServerContext* context,
-                                                              const v1::WatchQueuesRequest* request) override;
-  grpc::ServerWriteReactor<v1::AgentBoardUpdate>* WatchAgents(grpc::CallbackServerContext* context,
-                                                              const v1::WatchAgentsRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchQueues(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchAgents(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* ListIntervalStatistics(grpc::CallbackServerContext* context,
                                                    const v1::ListIntervalStatisticsRequest* request,
                                                    v1::ListIntervalStatisticsResponse* response) override;

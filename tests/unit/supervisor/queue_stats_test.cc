@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -500,6 +502,301 @@ TEST(QueueStatsTest, DayCountersAreTheSumOfItsIntervals) {
   sum += stats.CurrentInterval("q", now).counters;
   EXPECT_EQ(sum, stats.Today("q", now).counters);
   EXPECT_EQ(sum.offered, 40);
+}
+
+// ---- The open interval, restoring after a restart ----
+
+TEST(QueueStatsTest, OpenIntervalOfIsNulloptForAnUnknownQueue) {
+  QueueStats stats;
+  EXPECT_FALSE(stats.OpenIntervalOf("nobody").has_value());
+  // Known (configured) but no event yet: no open interval either.
+  stats.SetThresholds("q", absl::Seconds(10), absl::Seconds(3));
+  EXPECT_FALSE(stats.OpenIntervalOf("q").has_value());
+  // An event of another queue does not open one for "q".
+  stats.Offered("other", Utc(9, 0));
+  EXPECT_FALSE(stats.OpenIntervalOf("q").has_value());
+  EXPECT_TRUE(stats.OpenIntervalOf("other").has_value());
+}
+
+TEST(QueueStatsTest, OpenIntervalOfHasTheOpenIntervalsCountersAndThresholds) {
+  QueueStats stats;
+  stats.SetThresholds("q", absl::Seconds(10), absl::Seconds(3));
+  stats.Offered("q", Utc(9, 3));
+  stats.Offered("q", Utc(9, 3), /*callback=*/true);
+  stats.Answered("q", Utc(9, 4), absl::Seconds(8));
+  stats.Abandoned("q", Utc(9, 5), absl::Seconds(12));
+  stats.Handled("q", Utc(9, 6), absl::Seconds(60), absl::Seconds(5), absl::Seconds(10));
+
+  std::optional<QueueStats::OpenInterval> open = stats.OpenIntervalOf("q");
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->start, Utc(9, 0));
+  EXPECT_EQ(open->end, Utc(9, 15));
+  EXPECT_EQ(open->threshold, absl::Seconds(10));
+  EXPECT_EQ(open->short_abandon, absl::Seconds(3));
+  EXPECT_EQ(open->counters.offered, 2);
+  EXPECT_EQ(open->counters.offered_callbacks, 1);
+  EXPECT_EQ(open->counters.answered, 1);
+  EXPECT_EQ(open->counters.answered_within_t, 1);  // 8 s <= 10 s
+  EXPECT_EQ(open->counters.abandoned, 1);
+  EXPECT_EQ(open->counters.abandoned_within_t, 0);  // 12 s > 10 s
+  EXPECT_EQ(open->counters.handled, 1);
+  EXPECT_EQ(open->counters.talk_total, absl::Seconds(60));
+  EXPECT_EQ(open->counters, stats.CurrentInterval("q", Utc(9, 6)).counters);
+
+  // A threshold change shows at once; a later event moves it to the next interval.
+  stats.SetThresholds("q", absl::Seconds(30), absl::Seconds(4));
+  stats.Offered("q", Utc(9, 16));
+  open = stats.OpenIntervalOf("q");
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->start, Utc(9, 15));
+  EXPECT_EQ(open->end, Utc(9, 30));
+  EXPECT_EQ(open->threshold, absl::Seconds(30));
+  EXPECT_EQ(open->short_abandon, absl::Seconds(4));
+  EXPECT_EQ(open->counters.offered, 1);
+  EXPECT_EQ(open->counters.answered, 0);
+}
+
+TEST(QueueStatsTest, OpenIntervalOfIsNulloptOnceTakeClosedIntervalsClosedIt) {
+  QueueStats stats;
+  stats.Offered("q", Utc(9, 5));
+  EXPECT_TRUE(stats.TakeClosedIntervals(Utc(9, 14, 59)).empty());
+  ASSERT_TRUE(stats.OpenIntervalOf("q").has_value());
+  ASSERT_EQ(stats.TakeClosedIntervals(Utc(9, 15)).size(), 1u);
+  EXPECT_FALSE(stats.OpenIntervalOf("q").has_value());
+  // The next event opens one again.
+  stats.Offered("q", Utc(9, 20));
+  ASSERT_TRUE(stats.OpenIntervalOf("q").has_value());
+  EXPECT_EQ(stats.OpenIntervalOf("q")->start, Utc(9, 15));
+}
+
+TEST(QueueStatsTest, IntervalStartIsTheStartOfTheIntervalContainingATime) {
+  const QueueStats stats;
+  EXPECT_EQ(stats.IntervalStart(Utc(9, 0)), Utc(9, 0));
+  EXPECT_EQ(stats.IntervalStart(Utc(9, 14, 59) + absl::Nanoseconds(999999999)), Utc(9, 0));
+  EXPECT_EQ(stats.IntervalStart(Utc(9, 15)), Utc(9, 15));
+  EXPECT_EQ(stats.IntervalStart(Utc(23, 59, 59)), Utc(23, 45));
+  EXPECT_TRUE(stats.Queues().empty());  // asks about no queue
+
+  QueueStatsOptions options;
+  options.zone = absl::FixedTimeZone(5 * 3600 + 30 * 60);  // +05:30
+  options.interval = absl::Hours(1);
+  EXPECT_EQ(QueueStats(options).IntervalStart(Utc(9, 10)), Utc(8, 30));
+
+  options = QueueStatsOptions{};
+  options.interval = absl::Hours(7);  // 00-07, 07-14, 14-21, 21-24
+  EXPECT_EQ(QueueStats(options).IntervalStart(Utc(23, 59)), Utc(21, 0));
+  EXPECT_EQ(QueueStats(options).IntervalStart(Utc(0, 0) + absl::Hours(24)), Utc(0, 0) + absl::Hours(24));
+}
+
+// Counters of a stored row, distinct per `n`.
+Counters StoredCounters(int n) {
+  Counters c;
+  c.offered = n;
+  c.offered_callbacks = n / 2;
+  c.answered = n;
+  c.answered_within_t = n - 1;
+  c.abandoned = 1;
+  c.abandoned_within_t = 1;
+  c.abandoned_within_short = 1;
+  c.answered_wait_total = absl::Seconds(10 * n);
+  c.abandoned_wait_total = absl::Seconds(4);
+  c.longest_answered_wait = absl::Seconds(n * 3);
+  c.handled = n;
+  c.talk_total = absl::Seconds(60 * n);
+  c.hold_total = absl::Seconds(n);
+  c.wrap_up_total = absl::Seconds(2 * n);
+  return c;
+}
+
+struct StoredInterval {
+  absl::Time start;
+  absl::Time end;
+  Counters counters;
+};
+
+// A restart at 10:07: today's rows (the 10:00 one containing now, 09:00 and 09:30) and one
+// of yesterday, as the store gives them (oldest first).
+const absl::Time kRestartNow = Utc(10, 7);
+
+std::vector<StoredInterval> StoredRows() {
+  const absl::Duration day = absl::Hours(24);
+  return {{Utc(16, 0) - day, Utc(16, 15) - day, StoredCounters(7)},
+          {Utc(9, 0), Utc(9, 15), StoredCounters(3)},
+          {Utc(9, 30), Utc(9, 45), StoredCounters(2)},
+          {Utc(10, 0), Utc(10, 15), StoredCounters(5)}};
+}
+
+void RestoreAll(QueueStats& stats, const std::vector<StoredInterval>& rows, absl::Time now = kRestartNow) {
+  for (const StoredInterval& row : rows) stats.Restore("q", row.start, row.end, row.counters, now);
+}
+
+Counters TodaysSum() {
+  Counters sum = StoredCounters(3);
+  sum += StoredCounters(2);
+  sum += StoredCounters(5);
+  return sum;
+}
+
+TEST(QueueStatsTest, RestoreMakesTodayTheSumOfTodaysRowsAndReopensTheIntervalContainingNow) {
+  QueueStats stats;
+  RestoreAll(stats, StoredRows());
+
+  const QueueFigures today = stats.Today("q", kRestartNow);
+  EXPECT_EQ(today.period_start, Utc(0, 0));
+  EXPECT_EQ(today.counters, TodaysSum());  // yesterday's row left out
+  EXPECT_EQ(today.counters.offered, 10);
+  EXPECT_EQ(today.counters.longest_answered_wait, absl::Seconds(15));
+
+  const QueueFigures current = stats.CurrentInterval("q", kRestartNow);
+  EXPECT_EQ(current.period_start, Utc(10, 0));
+  EXPECT_EQ(current.period_end, Utc(10, 15));
+  EXPECT_EQ(current.counters, StoredCounters(5));
+
+  const std::optional<QueueStats::OpenInterval> open = stats.OpenIntervalOf("q");
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->start, Utc(10, 0));
+  EXPECT_EQ(open->end, Utc(10, 15));
+  EXPECT_EQ(open->counters, StoredCounters(5));
+  EXPECT_EQ(open->threshold, absl::Seconds(20));  // the queue's, not stored
+
+  // Yesterday is not today; the restored earlier intervals are not to be taken again.
+  EXPECT_EQ(stats.Today("q", Utc(16, 0) - absl::Hours(24)).counters, Counters{});
+  EXPECT_TRUE(stats.TakeClosedIntervals(kRestartNow).empty());
+  EXPECT_EQ(stats.Queues(), (std::vector<std::string>{"q"}));
+}
+
+TEST(QueueStatsTest, EventsAfterRestoreAddToTheRestoredCounters) {
+  QueueStats stats;
+  RestoreAll(stats, StoredRows());
+  stats.Offered("q", Utc(10, 9));
+  stats.Answered("q", Utc(10, 10), absl::Seconds(4));
+
+  QueueFigures current = stats.CurrentInterval("q", Utc(10, 10));
+  EXPECT_EQ(current.period_start, Utc(10, 0));
+  EXPECT_EQ(current.counters.offered, 6);
+  EXPECT_EQ(current.counters.answered, 6);
+  EXPECT_EQ(current.counters.answered_within_t, 5);
+  EXPECT_EQ(current.counters.answered_wait_total, absl::Seconds(54));
+  EXPECT_EQ(stats.OpenIntervalOf("q")->counters, current.counters);
+  EXPECT_EQ(stats.Today("q", Utc(10, 10)).counters.offered, 11);
+  EXPECT_EQ(stats.Today("q", Utc(10, 10)).counters.answered, 11);
+
+  // The restored interval closes with the restored and the new counts together.
+  const std::vector<QueueFigures> closed = stats.TakeClosedIntervals(Utc(10, 15));
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].period_start, Utc(10, 0));
+  EXPECT_EQ(closed[0].counters.offered, 6);
+
+  stats.Offered("q", Utc(10, 20));
+  EXPECT_EQ(stats.CurrentInterval("q", Utc(10, 20)).counters.offered, 1);
+  EXPECT_EQ(stats.Today("q", Utc(10, 20)).counters.offered, 12);
+}
+
+TEST(QueueStatsTest, ALateEventAfterRestoreNeverCountsInAnEarlierRestoredInterval) {
+  QueueStats stats;
+  RestoreAll(stats, StoredRows());
+  stats.Offered("q", Utc(9, 35));  // in the restored 09:30 row: late
+  stats.Offered("q", Utc(9, 5));   // in the restored 09:00 row: late
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters.offered, 7);
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters.offered, 12);
+  const std::vector<QueueFigures> closed = stats.TakeClosedIntervals(Utc(23, 0));
+  ASSERT_EQ(closed.size(), 1u);  // never 09:00 or 09:30
+  EXPECT_EQ(closed[0].period_start, Utc(10, 0));
+  EXPECT_EQ(closed[0].counters.offered, 7);
+}
+
+TEST(QueueStatsTest, ALateEventAfterRestoreWithoutTheCurrentRowCountsAfterTheLastRestored) {
+  // Nothing happened yet in the interval of now: only the earlier rows are stored.
+  std::vector<StoredInterval> rows = StoredRows();
+  rows.pop_back();
+  QueueStats stats;
+  RestoreAll(stats, rows);
+  EXPECT_FALSE(stats.OpenIntervalOf("q").has_value());
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters, Counters{});
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters.offered, 5);
+
+  stats.Offered("q", Utc(9, 35));  // in the restored 09:30 row: late
+  // The first interval not restored (taken) is 09:45.
+  const std::optional<QueueStats::OpenInterval> open = stats.OpenIntervalOf("q");
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->start, Utc(9, 45));
+  EXPECT_EQ(open->counters.offered, 1);
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters.offered, 6);
+
+  const std::vector<QueueFigures> closed = stats.TakeClosedIntervals(Utc(23, 0));
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].period_start, Utc(9, 45));
+  EXPECT_EQ(closed[0].counters.offered, 1);
+}
+
+TEST(QueueStatsTest, RestoreInAnyOrderGivesTheSameResult) {
+  const std::vector<StoredInterval> rows = StoredRows();
+  std::vector<size_t> order = {0, 1, 2, 3};
+  int orders = 0;
+  do {
+    SCOPED_TRACE(::testing::Message() << "order " << order[0] << order[1] << order[2] << order[3]);
+    ++orders;
+    QueueStats stats;
+    for (size_t i : order) stats.Restore("q", rows[i].start, rows[i].end, rows[i].counters, kRestartNow);
+    EXPECT_EQ(stats.Today("q", kRestartNow).counters, TodaysSum());
+    EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters, StoredCounters(5));
+    ASSERT_TRUE(stats.OpenIntervalOf("q").has_value());
+    EXPECT_EQ(stats.OpenIntervalOf("q")->start, Utc(10, 0));
+    EXPECT_EQ(stats.OpenIntervalOf("q")->end, Utc(10, 15));
+
+    stats.Offered("q", Utc(9, 35));  // late
+    stats.Offered("q", Utc(10, 10));
+    EXPECT_EQ(stats.Today("q", Utc(10, 10)).counters.offered, 12);
+    const std::vector<QueueFigures> closed = stats.TakeClosedIntervals(Utc(23, 0));
+    ASSERT_EQ(closed.size(), 1u);
+    EXPECT_EQ(closed[0].period_start, Utc(10, 0));
+    EXPECT_EQ(closed[0].counters.offered, 7);
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(orders, 24);
+}
+
+TEST(QueueStatsTest, ARestoredRowLaterThanNowCountsOnlyInToday) {
+  // The clock was set back: a stored row of 11:00 while now is 10:07.
+  std::vector<StoredInterval> rows = StoredRows();
+  rows.push_back({Utc(11, 0), Utc(11, 15), StoredCounters(4)});
+  QueueStats stats;
+  RestoreAll(stats, rows);
+
+  Counters today = TodaysSum();
+  today += StoredCounters(4);
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters, today);
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters, StoredCounters(5));
+  EXPECT_EQ(stats.OpenIntervalOf("q")->start, Utc(10, 0));
+
+  // A late event still goes to the open 10:00 interval (the later row sets no bound).
+  stats.Offered("q", Utc(9, 35));
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters.offered, 6);
+
+  // Only the interval containing now is closed and taken; the later row is not an interval.
+  std::vector<QueueFigures> closed = stats.TakeClosedIntervals(Utc(10, 15));
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].period_start, Utc(10, 0));
+  EXPECT_EQ(closed[0].counters.offered, 6);
+
+  // When 11:00 comes, its interval starts from zero; today keeps the restored row once.
+  stats.Offered("q", Utc(11, 5));
+  EXPECT_EQ(stats.CurrentInterval("q", Utc(11, 5)).counters.offered, 1);
+  EXPECT_EQ(stats.Today("q", Utc(11, 5)).counters.offered, 10 + 4 + 1 + 1);
+  closed = stats.TakeClosedIntervals(Utc(23, 0));
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].period_start, Utc(11, 0));
+  EXPECT_EQ(closed[0].counters.offered, 1);
+}
+
+TEST(QueueStatsTest, OnlyALaterRowRestoredLeavesNoOpenInterval) {
+  QueueStats stats;
+  stats.Restore("q", Utc(11, 0), Utc(11, 15), StoredCounters(4), kRestartNow);
+  EXPECT_FALSE(stats.OpenIntervalOf("q").has_value());
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters, Counters{});
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters, StoredCounters(4));
+  stats.Offered("q", Utc(10, 8));
+  EXPECT_EQ(stats.CurrentInterval("q", kRestartNow).counters.offered, 1);
+  EXPECT_EQ(stats.Today("q", kRestartNow).counters.offered, 5);
 }
 
 // ---- Queues, unknown queues, bad input ----
