@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
@@ -367,6 +368,20 @@ int main(int argc, char** argv) {
   auto* stats = queue_cmd->add_subcommand(
       "stats", "offered, answered, abandoned and the service levels, this interval and today");
   stats->add_option("queue", stats_queue, "queue id; every queue when left out");
+  std::vector<std::string> watch_names;
+  int watch_rate = 0, watch_count = 0;
+  auto* watch = queue_cmd->add_subcommand("watch", "the live queue view: a line per queue as it changes");
+  watch->add_option("queues", watch_names, "queue ids; every queue when left out");
+  auto* watch_agents = queue_cmd->add_subcommand("agents", "the live agent view: a line per agent as it changes");
+  watch_agents->add_option("agents", watch_names, "agent ids; every agent when left out");
+  for (auto* sub : {watch, watch_agents}) {
+    sub->add_option("--rate", watch_rate, "updates a second, 1 to 10 (default: the server's)");
+    sub->add_option("--count", watch_count, "stop after this many updates (the snapshot included)");
+  }
+  double history_hours = 24;
+  auto* history = queue_cmd->add_subcommand("history", "the stored 15-minute intervals of a queue");
+  history->add_option("queue", stats_queue, "queue id; every queue when left out");
+  history->add_option("--hours", history_hours, "how far back from now (at most 744)");
   auto* ticket_cmd =
       app.add_subcommand("ticket", "tickets: list, show, create, status, comment, pick, handback");
   ticket_cmd->require_subcommand(1);
@@ -761,6 +776,116 @@ int main(int argc, char** argv) {
       PrintJson(trace);
     } else {
       PrintJson(contact);
+    }
+    return 0;
+  }
+  if (*watch || *watch_agents) {
+    auto supervisor = v1::SupervisorService::NewStub(channel);
+    auto context = NewContext(options);
+    const auto clock = [](const google::protobuf::Timestamp& t) { return TimeUtil::ToString(t).substr(11, 8); };
+    int seen = 0;
+    grpc::Status status;
+    if (*watch) {
+      v1::WatchQueuesRequest request;
+      request.set_updates_per_second(watch_rate);
+      for (const auto& q : watch_names) request.add_queues(absl::StartsWith(q, "queues/") ? q : absl::StrCat("queues/", q));
+      auto reader = supervisor->WatchQueues(context.get(), request);
+      v1::QueueBoardUpdate update;
+      while ((watch_count == 0 || seen < watch_count) && reader->Read(&update)) {
+        ++seen;
+        if (options.json) {
+          PrintJson(update);
+          continue;
+        }
+        for (const auto& q : update.queues()) {
+          const auto* sl = [&]() -> const v1::Figure* {
+            for (const auto& f : q.today().figures()) {
+              if (f.name() == "service_level_1") return &f;
+            }
+            return nullptr;
+          }();
+          std::cout << absl::StrFormat(
+              "%s %-20s waiting %3d (oldest %4ds)  agents %d: ready %d busy %d wrap %d not-ready %d  today "
+              "offered %d answered %d abandoned %d SL1 %s  EWT %s\n",
+              clock(update.as_of()), Trim(q.queue(), "queues/"), q.waiting(), q.oldest_wait().seconds(),
+              q.agents_staffed(), q.agents_ready() + q.agents_reserved(), q.agents_busy(), q.agents_wrap_up(),
+              q.agents_not_ready(), q.today().offered(), q.today().answered(), q.today().abandoned(),
+              sl != nullptr && sl->defined() ? absl::StrFormat("%.0f%%", 100 * sl->value()) : "-",
+              q.estimated_wait().defined() ? absl::StrFormat("%.0fs", q.estimated_wait().value()) : "-");
+        }
+        for (const auto& [label, counts] : {std::pair{"tickets", &update.tickets()},
+                                            std::pair{"complaints", &update.complaints()}}) {
+          if (counts->counts().empty()) continue;
+          std::cout << clock(update.as_of()) << " " << label << ":";
+          for (const auto& c : counts->counts()) {
+            std::cout << " " << c.status() << " " << c.count() << " (" << c.overdue() << " overdue)";
+          }
+          std::cout << "\n";
+        }
+        std::cout.flush();
+      }
+      if (watch_count == 0 || seen < watch_count) status = reader->Finish();
+    } else {
+      v1::WatchAgentsRequest request;
+      request.set_updates_per_second(watch_rate);
+      for (const auto& a : watch_names) request.add_agents(absl::StartsWith(a, "agents/") ? a : absl::StrCat("agents/", a));
+      auto reader = supervisor->WatchAgents(context.get(), request);
+      v1::AgentBoardUpdate update;
+      while ((watch_count == 0 || seen < watch_count) && reader->Read(&update)) {
+        ++seen;
+        if (options.json) {
+          PrintJson(update);
+          continue;
+        }
+        for (const auto& a : update.agents()) {
+          std::cout << absl::StrFormat("%s %-12s %-10s %-14s for %5ds  contact %-12s tickets %d  handled %d  occupancy %s\n",
+                                       clock(update.as_of()), Trim(a.agent(), "agents/"),
+                                       Trim(v1::AgentState_Name(a.state()), "AGENT_STATE_"),
+                                       Trim(a.reason(), "reasonCodes/"), a.time_in_state().seconds(),
+                                       a.contact().empty() ? "-" : Trim(a.contact(), "contacts/"), a.active_tickets(),
+                                       a.handled(),
+                                       a.occupancy().defined() ? absl::StrFormat("%.0f%%", 100 * a.occupancy().value())
+                                                               : "-");
+        }
+        std::cout.flush();
+      }
+      if (watch_count == 0 || seen < watch_count) status = reader->Finish();
+    }
+    if (!status.ok()) return Report(status);
+    context->TryCancel();
+    return 0;
+  }
+  if (*history) {
+    auto supervisor = v1::SupervisorService::NewStub(channel);
+    v1::ListIntervalStatisticsRequest request;
+    if (!stats_queue.empty()) {
+      request.set_queue(absl::StartsWith(stats_queue, "queues/") ? stats_queue : absl::StrCat("queues/", stats_queue));
+    }
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    request.mutable_start_time()->set_seconds(now - static_cast<int64_t>(history_hours * 3600));
+    request.mutable_end_time()->set_seconds(now + 1);
+    request.set_page_size(1000);
+    for (;;) {
+      v1::ListIntervalStatisticsResponse response;
+      auto status = supervisor->ListIntervalStatistics(NewContext(options).get(), request, &response);
+      if (!status.ok()) return Report(status);
+      if (options.json) PrintJson(response);
+      for (const auto& interval : response.intervals()) {
+        if (options.json) break;
+        const auto& p = interval.statistics();
+        std::cout << absl::StrFormat("%-20s %s  offered %3d answered %3d (%3d within T) abandoned %3d handled %3d",
+                                     Trim(interval.queue(), "queues/"),
+                                     TimeUtil::ToString(p.start_time()).substr(0, 16), p.offered(), p.answered(),
+                                     p.answered_within_threshold(), p.abandoned(), p.handled());
+        for (const auto& f : p.figures()) {
+          if (f.name() == "service_level_1" || f.name() == "asa" || f.name() == "aht") {
+            std::cout << "  " << f.name() << " " << (f.defined() ? absl::StrFormat("%.2f", f.value()) : "-");
+          }
+        }
+        std::cout << "\n";
+      }
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
     }
     return 0;
   }

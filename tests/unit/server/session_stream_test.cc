@@ -217,6 +217,30 @@ TEST(OutboxTest, AFoldingOutboxHoldsTwoMessagesWhateverTheReadersPace) {
   EXPECT_EQ(stream.finishes_, 1);
 }
 
+// The desk sends while "gRPC" completes writes on its own thread: what is written is in
+// order, ends with the latest message, and the call finishes once (run under TSan).
+TEST(OutboxTest, FoldingUnderConcurrentCompletionsWritesInOrderAndEndsWithTheLatest) {
+  constexpr int kMessages = 100000;
+  FakeStream stream(/*inline_completion=*/false);
+  SessionStream<FakeStream> state(&stream, &FoldKeepingTheLatest);
+  stream.Attach(&state);
+  std::thread grpc_thread([&] { stream.Run(); });
+  std::thread desk_thread([&] {
+    for (int i = 0; i < kMessages; ++i) {
+      state.Send(Numbered(i));
+      ASSERT_LE(state.held(), 2u);
+    }
+    state.Close(absl::OkStatus());
+  });
+  desk_thread.join();
+  grpc_thread.join();
+  const auto& written = stream.written();
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(written.back(), kMessages - 1);
+  for (std::size_t i = 1; i < written.size(); ++i) ASSERT_LT(written[i - 1], written[i]);
+  EXPECT_EQ(stream.finishes(), 1);
+}
+
 // Without a fold, a reader that never reads is cut off rather than held for.
 TEST(OutboxTest, APlainOutboxCutsOffAReaderThatNeverReads) {
   StalledStream stream;
