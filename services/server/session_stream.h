@@ -13,6 +13,7 @@
 // `Stream` provides StartWrite(const Message*) and Finish(grpc::Status): the reactor in
 // production, a fake in the TSan test.
 
+#include <chrono>
 #include <deque>
 #include <mutex>
 
@@ -36,11 +37,21 @@ class Outbox final : public Sink<Message> {
   // A console that stops reading (its connection stalled while keep-alive pings still
   // pass) is cut off rather than allowed to grow the desk's memory.
   static constexpr std::size_t kMaxQueued = 10000;
+  static constexpr std::chrono::seconds kStallLimit{60};
 
   void Send(Message event) override {
     std::lock_guard lock(mu_);
     if (stream_ == nullptr || finishing_) return;
     if (fold_ != nullptr && queue_.size() > (writing_ ? 1u : 0u)) {
+      // A client that has read nothing for kStallLimit is let go (its slot and its folding).
+      if constexpr (requires(Stream* s) { s->CancelStalled(); }) {
+        if (writing_ && std::chrono::steady_clock::now() - write_started_ > kStallLimit) {
+          Abandon(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "watch: the client read nothing for 60 s; watch again"));
+          stream_->CancelStalled();  // the write in flight ends, then Finish
+          return;
+        }
+      }
       fold_(&queue_.back(), std::move(event));
       Pump();
       return;
@@ -111,6 +122,7 @@ class Outbox final : public Sink<Message> {
     if (writing_ || finished_ || stream_ == nullptr) return;
     if (!queue_.empty()) {
       writing_ = true;
+      write_started_ = std::chrono::steady_clock::now();
       stream_->StartWrite(&queue_.front());  // may complete inline: nothing after this
       return;
     }
@@ -125,6 +137,7 @@ class Outbox final : public Sink<Message> {
   Fold fold_;
   std::deque<Message> queue_;  // front: the message being written
   bool writing_ = false;
+  std::chrono::steady_clock::time_point write_started_;
   bool finishing_ = false;
   bool finished_ = false;
   grpc::Status final_;

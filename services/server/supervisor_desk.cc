@@ -18,6 +18,9 @@ supervisor::QueueStatsOptions OptionsFrom(const SupervisorConfig& config) {
   options.interval = absl::Minutes(config.interval_minutes);
   if (!absl::LoadTimeZone(config.time_zone, &options.zone)) options.zone = absl::UTCTimeZone();
   options.default_short_abandon = absl::Seconds(config.short_abandon_seconds);
+  // Every interval's row is stored with the events that changed it: the closed ones need not
+  // wait in memory for anyone.
+  options.max_closed_intervals = 1;
   return options;
 }
 
@@ -204,7 +207,10 @@ void SupervisorDesk::RefreshConfiguration() {
   board_.SetQueues(queues, now);
   routing::Router& router = routing_->router();
   for (const auto& agent : routing_->Agents()) {
-    teams_[agent.name()] = agent.team();
+    if (auto [team, inserted] = teams_.try_emplace(agent.name(), agent.team()); !inserted && team->second != agent.team()) {
+      team->second = agent.team();
+      board_.TouchAgent(agent.name(), now);
+    }
     auto view = router.GetAgent(agent.name());
     if (!view.ok()) continue;
     std::vector<std::string> served;
@@ -228,6 +234,8 @@ void SupervisorDesk::PersistInterval(const std::string& queue, rocksdb::WriteBat
 
 void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& events,
                                   rocksdb::WriteBatch* batch, std::vector<v1::Event>*) {
+  // A queue's threshold must be the one defined when its events are counted.
+  if (routing_->config_generation() != config_generation_) RefreshConfiguration();
   const absl::Time now = clock_->Now();
   routing::Router& router = routing_->router();
   // Queues whose interval figures changed: their rows go into this batch.
@@ -285,10 +293,14 @@ void SupervisorDesk::BeforeCommit(const std::vector<routing::RoutingEvent>& even
       stats_.Answered(f.queue, now, waited);
       figures_changed(f.queue);
       auto view = router.GetContact(left->contact);
-      if (view.ok() && IsVoice(view->channel) && !view->agent.empty()) {
-        handling_[view->agent] = Handling{f.queue, now, std::nullopt};
-        auto agent = router.GetAgent(view->agent);
-        board_.SetAgentWork(view->agent, ContactName(left->contact), agent.ok() ? agent->handled : 0, now);
+      if (view.ok() && !view->agent.empty()) {
+        if (IsVoice(view->channel)) {
+          handling_[view->agent] = Handling{f.queue, now, std::nullopt};
+          auto agent = router.GetAgent(view->agent);
+          board_.SetAgentWork(view->agent, ContactName(left->contact), agent.ok() ? agent->handled : 0, now);
+        } else {
+          board_.TouchAgent(view->agent, now);  // one ticket more
+        }
       }
     } else if (const auto* state = std::get_if<routing::AgentStateChanged>(&event)) {
       board_.SetAgentState(state->agent, state->state, state->reason, now);
@@ -363,7 +375,8 @@ absl::StatusOr<v1::ListIntervalStatisticsResponse> SupervisorDesk::IntervalStati
   std::string after_queue;
   std::optional<absl::Time> after_start;
   if (!request.page_token().empty()) {
-    auto key = DecodePageToken(request.page_token(), "intervals", request.queue());
+    auto key = DecodePageToken(request.page_token(), "intervals",
+                               request.queue().empty() ? std::string() : request.queue() + "|");
     if (!key.ok()) return key.status();
     const std::size_t bar = key->rfind('|');
     int64_t micros = 0;
@@ -413,8 +426,10 @@ absl::StatusOr<int> SupervisorDesk::PeriodOf(int updates_per_second) const {
     return absl::InvalidArgumentError("updates_per_second: must be 1 to 10 (0: the server's default)");
   }
   if (updates_per_second == 0) updates_per_second = config_.supervisor.default_updates_per_second;
-  // Rounded to the tick, so that watchers of one rate share their updates.
-  return std::max(kTickMs, (kMaxPeriodMs / updates_per_second) / kTickMs * kTickMs);
+  // Rounded up to the beat (never more updates than asked for), so that watchers of one
+  // rate share their updates.
+  const int period = (kMaxPeriodMs + updates_per_second - 1) / updates_per_second;
+  return (period + kTickMs - 1) / kTickMs * kTickMs;
 }
 
 v1::QueueLiveStatus SupervisorDesk::QueueStatus(const std::string& queue, absl::Time now) const {
@@ -617,7 +632,9 @@ void SupervisorDesk::Tick() {
   if (interval_start != current_interval_start_) {
     current_interval_start_ = interval_start;
     changes.queues = board_.QueueNames();
-    if (!changes.first_change || interval_start < *changes.first_change) changes.first_change = interval_start;
+    if (!changes.first_queue_change || interval_start < *changes.first_queue_change) {
+      changes.first_queue_change = interval_start;
+    }
     stats_.TakeClosedIntervals(now);
   }
   bool counts_changed = false;
@@ -639,7 +656,7 @@ void SupervisorDesk::Tick() {
   if (counts_changed) counts_first = now;
 
   for (auto& [period, pending] : queue_groups_) {
-    Collect(changes.queues, changes.first_change, &pending.queues, &pending.first_change);
+    Collect(changes.queues, changes.first_queue_change, &pending.queues, &pending.first_change);
     if (counts_changed) {
       pending.work_counts = true;
       if (!pending.first_change || now < *pending.first_change) pending.first_change = now;
@@ -669,7 +686,7 @@ void SupervisorDesk::Tick() {
     pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
   }
   for (auto& [period, pending] : agent_groups_) {
-    Collect(changes.agents, changes.first_change, &pending.agents, &pending.first_change);
+    Collect(changes.agents, changes.first_agent_change, &pending.agents, &pending.first_change);
     if (steady_now < pending.next_due || pending.agents.empty()) continue;
     v1::AgentBoardUpdate update = AgentUpdate(pending.agents, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);

@@ -48,21 +48,32 @@
 namespace servicedesk::server {
 
 // An update serialised once for every watcher it goes to: each watcher's write shares the
-// bytes (a reference count, no copy), so a hundred watchers cost little more than one.
+// bytes (a reference count, no copy), so a hundred watchers cost little more than one. A
+// shared one is never changed; a watcher's outbox folds into one only when it holds it alone
+// (see FoldPrepared), and serialises a folded one when its turn to be written comes.
 template <typename Update>
 struct PreparedUpdate {
   Update update;
   grpc::ByteBuffer bytes;
+  bool serialized = false;
+
+  const grpc::ByteBuffer& Bytes() {
+    if (!serialized) {
+      bool own_buffer = false;
+      grpc::SerializationTraits<Update>::Serialize(update, &bytes, &own_buffer).IgnoreError();
+      serialized = true;
+    }
+    return bytes;
+  }
 };
 template <typename Update>
-using Prepared = std::shared_ptr<const PreparedUpdate<Update>>;
+using Prepared = std::shared_ptr<PreparedUpdate<Update>>;
 
 template <typename Update>
 Prepared<Update> Prepare(Update update) {
   auto prepared = std::make_shared<PreparedUpdate<Update>>();
   prepared->update = std::move(update);
-  bool own_buffer = false;
-  grpc::SerializationTraits<Update>::Serialize(prepared->update, &prepared->bytes, &own_buffer).IgnoreError();
+  prepared->Bytes();  // now, on the desk loop, before it is shared
   return prepared;
 }
 
@@ -77,9 +88,13 @@ void FoldQueueUpdate(v1::QueueBoardUpdate* waiting, v1::QueueBoardUpdate&& next)
 void FoldAgentUpdate(v1::AgentBoardUpdate* waiting, v1::AgentBoardUpdate&& next);
 template <typename Update, void (*FoldUpdate)(Update*, Update&&)>
 void FoldPrepared(Prepared<Update>* waiting, Prepared<Update>&& next) {
-  Update folded = (*waiting)->update;
-  FoldUpdate(&folded, Update(next->update));
-  *waiting = Prepare(std::move(folded));
+  if (waiting->use_count() != 1 || (*waiting)->serialized) {
+    // Shared with other watchers (or serialised): folded into a copy of this watcher's own.
+    auto own = std::make_shared<PreparedUpdate<Update>>();
+    own->update = (*waiting)->update;
+    *waiting = std::move(own);
+  }
+  FoldUpdate(&(*waiting)->update, Update(next->update));
 }
 
 class SupervisorDesk : public RoutingDesk::Observer {

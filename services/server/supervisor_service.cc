@@ -16,13 +16,17 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   using Outbox = server::Outbox<WatchStream, Prepared<Update>>;
   using Start = std::function<absl::StatusOr<uint64_t>(std::shared_ptr<Sink<Prepared<Update>>>)>;
 
-  // The outbox's write: the prepared bytes, shared.
+  // The outbox's write: the prepared bytes, shared (a folded update is serialised now, under
+  // the outbox's lock: it is this watcher's alone).
   void StartWrite(const Prepared<Update>* update) {
-    grpc::ServerWriteReactor<grpc::ByteBuffer>::StartWrite(&(*update)->bytes);
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::StartWrite(&(*update)->Bytes());
   }
+  // The outbox gave up on a client that reads nothing: the call is cancelled, which ends the
+  // write in flight (and so the stream).
+  void CancelStalled() { context_->TryCancel(); }
 
-  WatchStream(DeskLoop* loop, SupervisorDesk* desk, typename Outbox::Fold fold)
-      : loop_(loop), desk_(desk), outbox_(std::make_shared<Outbox>(this, fold)) {}
+  WatchStream(grpc::CallbackServerContext* context, DeskLoop* loop, SupervisorDesk* desk, typename Outbox::Fold fold)
+      : context_(context), loop_(loop), desk_(desk), outbox_(std::make_shared<Outbox>(this, fold)) {}
 
   // Posted before the reactor is returned, so it reaches the loop before the end can.
   void Open(Start start) {
@@ -47,6 +51,7 @@ class WatchStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
  private:
+  grpc::CallbackServerContext* context_;
   DeskLoop* loop_;
   SupervisorDesk* desk_;
   std::shared_ptr<Outbox> outbox_;
@@ -80,7 +85,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorServiceImpl::WatchQueues(g
   auto request = ParseRequest<v1::WatchQueuesRequest>(bytes);
   if (!request.ok()) return new RefusedWatch(request.status());
   auto* stream = new WatchStream<v1::QueueBoardUpdate>(
-      loop_, desk_, &FoldPrepared<v1::QueueBoardUpdate, &FoldQueueUpdate>);
+      context, loop_, desk_, &FoldPrepared<v1::QueueBoardUpdate, &FoldQueueUpdate>);
   stream->Open([desk = desk_, request = *std::move(request)](std::shared_ptr<QueueBoardSink> sink) {
     return desk->WatchQueues(request, std::move(sink));
   });
@@ -94,7 +99,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SupervisorServiceImpl::WatchAgents(g
   auto request = ParseRequest<v1::WatchAgentsRequest>(bytes);
   if (!request.ok()) return new RefusedWatch(request.status());
   auto* stream = new WatchStream<v1::AgentBoardUpdate>(
-      loop_, desk_, &FoldPrepared<v1::AgentBoardUpdate, &FoldAgentUpdate>);
+      context, loop_, desk_, &FoldPrepared<v1::AgentBoardUpdate, &FoldAgentUpdate>);
   stream->Open([desk = desk_, request = *std::move(request)](std::shared_ptr<AgentBoardSink> sink) {
     return desk->WatchAgents(request, std::move(sink));
   });

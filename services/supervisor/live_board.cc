@@ -26,12 +26,16 @@ LiveBoard::QueueState& LiveBoard::QueueAt(const std::string& queue) { return que
 
 void LiveBoard::MarkQueue(const std::string& queue, absl::Time at) {
   changed_queues_.insert(queue);
-  if (!first_change_ || at < *first_change_) first_change_ = at;
+  if (!first_queue_change_ || at < *first_queue_change_) first_queue_change_ = at;
 }
 
 void LiveBoard::MarkAgent(const std::string& agent, absl::Time at) {
   changed_agents_.insert(agent);
-  if (!first_change_ || at < *first_change_) first_change_ = at;
+  if (!first_agent_change_ || at < *first_agent_change_) first_agent_change_ = at;
+}
+
+void LiveBoard::TouchAgent(const std::string& agent, absl::Time at) {
+  if (agents_.contains(agent)) MarkAgent(agent, at);
 }
 
 void LiveBoard::ForgetIfUnused(const std::string& queue) {
@@ -77,7 +81,9 @@ void LiveBoard::Count(const std::string& agent, const AgentState& state, int sig
 void LiveBoard::SetAgentQueues(const std::string& agent, std::vector<std::string> queues, absl::Time at) {
   std::sort(queues.begin(), queues.end());
   queues.erase(std::unique(queues.begin(), queues.end()), queues.end());
-  AgentState& state = agents_[agent];
+  auto [it, inserted] = agents_.try_emplace(agent);
+  AgentState& state = it->second;
+  if (inserted) MarkAgent(agent, at);  // a new agent is news even without queues
   if (state.queues == queues) return;
   Count(agent, state, -1);
   std::vector<std::string> old = std::move(state.queues);
@@ -213,10 +219,16 @@ LiveBoard::Changes LiveBoard::TakeChanges() {
   Changes changes;
   changes.queues.assign(changed_queues_.begin(), changed_queues_.end());
   changes.agents.assign(changed_agents_.begin(), changed_agents_.end());
-  changes.first_change = first_change_;
+  changes.first_queue_change = first_queue_change_;
+  changes.first_agent_change = first_agent_change_;
+  changes.first_change = first_queue_change_;
+  if (first_agent_change_ && (!changes.first_change || *first_agent_change_ < *changes.first_change)) {
+    changes.first_change = first_agent_change_;
+  }
   changed_queues_.clear();
   changed_agents_.clear();
-  first_change_.reset();
+  first_queue_change_.reset();
+  first_agent_change_.reset();
   return changes;
 }
 

@@ -93,11 +93,17 @@ class LiveBoard {
   std::vector<std::string> QueueNames() const;  // sorted
   std::vector<std::string> AgentNames() const;  // sorted
 
-  // What changed since the last call, sorted, and when the first of it happened.
+  // Something else about the agent changed (their team, their tickets): into the next update.
+  void TouchAgent(const std::string& agent, absl::Time at);
+
+  // What changed since the last call, sorted, and when the first of it happened (of both,
+  // and of the queues' and of the agents' changes apart).
   struct Changes {
     std::vector<std::string> queues;
     std::vector<std::string> agents;
     std::optional<absl::Time> first_change;
+    std::optional<absl::Time> first_queue_change;
+    std::optional<absl::Time> first_agent_change;
     bool empty() const { return queues.empty() && agents.empty(); }
   };
   Changes TakeChanges();
@@ -139,7 +145,8 @@ class LiveBoard {
   absl::flat_hash_map<uint64_t, Waiting> contacts_;
   std::set<std::string> changed_queues_;
   std::set<std::string> changed_agents_;
-  std::optional<absl::Time> first_change_;
+  std::optional<absl::Time> first_queue_change_;
+  std::optional<absl::Time> first_agent_change_;
 };
 
 }  // namespace servicedesk::supervisor

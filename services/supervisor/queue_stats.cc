@@ -301,7 +301,8 @@ void QueueStats::Restore(const std::string& queue, absl::Time start, absl::Time 
     state.day->counters += counters;
   }
   if (start == current.start) {
-    if (!state.interval.has_value() || state.interval->start != start) state.interval = Period{start, end, {}};
+    // The interval as configured now (the stored row may be of another length).
+    if (!state.interval.has_value() || state.interval->start != start) state.interval = current;
     state.interval->counters += counters;
   } else if (end <= current.start) {
     state.closed_until = std::max(state.closed_until, end);

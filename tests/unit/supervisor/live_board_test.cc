@@ -622,5 +622,37 @@ TEST(LiveBoardTest, AHundredThousandContactsWaitingThenLeavingLeaveEveryCountAtZ
   EXPECT_EQ(board.QueueNames(), queues);
 }
 
+// A new agent is news even before they serve a queue or log in (a watcher of every agent
+// lists agents defined later); a team change is news through TouchAgent.
+TEST(LiveBoardTest, ANewAgentIsAChangeEvenWithoutQueuesAndTouchAgentMarksAKnownOne) {
+  LiveBoard board;
+  board.SetAgentQueues("a-9", {}, T(5));
+  LiveBoard::Changes changes = board.TakeChanges();
+  EXPECT_EQ(changes.agents, Names{"a-9"});
+  EXPECT_EQ(changes.first_agent_change, T(5));
+  board.SetAgentQueues("a-9", {}, T(6));  // known now, nothing new
+  EXPECT_TRUE(board.TakeChanges().empty());
+  board.TouchAgent("a-9", T(7));
+  board.TouchAgent("nobody", T(1));  // unknown: ignored
+  changes = board.TakeChanges();
+  EXPECT_EQ(changes.agents, Names{"a-9"});
+  EXPECT_EQ(changes.first_change, T(7));
+}
+
+// Queue and agent changes keep their own first times, so that an agents' update does not
+// carry the time of a queue change it does not show (and the other way round).
+TEST(LiveBoardTest, QueueAndAgentChangesKeepTheirOwnFirstTimes) {
+  LiveBoard board;
+  board.SetQueues({"billing"}, T(0));
+  board.SetAgentQueues("a-1", {"billing"}, T(0));
+  board.TakeChanges();
+  board.ContactWaiting(1, "billing", T(10), T(10));
+  board.SetAgentState("a-1", AgentState::kReady, "", T(30));
+  const LiveBoard::Changes changes = board.TakeChanges();
+  EXPECT_EQ(changes.first_queue_change, T(10));
+  EXPECT_EQ(changes.first_agent_change, T(30));
+  EXPECT_EQ(changes.first_change, T(10));
+}
+
 }  // namespace
 }  // namespace servicedesk::supervisor

@@ -875,5 +875,21 @@ TEST(QueueStatsDeathTest, ConstructorAbortsOnInvalidOptions) {
   EXPECT_DEATH(QueueStats{options}, "interval must be positive");
 }
 
+// A row stored under another interval length (15 minutes, now 30): the interval containing
+// now is reopened as configured now, with the row's counters, so that the next row written
+// for it holds them (none is lost when it is rewritten).
+TEST(QueueStatsTest, ARestoredRowOfAnotherLengthReopensTheIntervalAsConfiguredNow) {
+  QueueStatsOptions options;
+  options.interval = absl::Minutes(30);
+  QueueStats stats(options);
+  stats.Restore("q", Utc(10, 0), Utc(10, 15), StoredCounters(5), kRestartNow);
+  const std::optional<QueueStats::OpenInterval> open = stats.OpenIntervalOf("q");
+  ASSERT_TRUE(open.has_value());
+  EXPECT_EQ(open->start, Utc(10, 0));
+  EXPECT_EQ(open->end, Utc(10, 30));
+  stats.Offered("q", Utc(10, 20));
+  EXPECT_EQ(stats.OpenIntervalOf("q")->counters.offered, StoredCounters(5).offered + 1);
+}
+
 }  // namespace
 }  // namespace servicedesk::supervisor
