@@ -493,9 +493,10 @@ absl::Status CtiDesk::Apply(const cti::TrackerOutcome& outcome, const std::strin
           if (!move->queue.empty()) spec->queue = move->queue;
           spec->preferred_agent = move->agent;
           // The new place first: if it is refused (a full queue), the caller keeps the old one.
+          // The old one is withdrawn, not abandoned: the caller did not hang up.
           auto moved = router.Enqueue(*spec);
           if (moved.ok()) {
-            (void)router.Abandon(link.contact);
+            (void)router.Withdraw(link.contact);
             link.contact = *moved;
           } else {
             anomalies.push_back(absl::StrCat("transfer not routed: ", moved.status().message()));
