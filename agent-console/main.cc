@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "agent-console/terminal_ui.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
@@ -332,6 +333,8 @@ int main(int argc, char** argv) {
   search->add_option("prefix", name_prefix)->required();
   auto* agent = app.add_subcommand(
       "agent", "the agent's session: offers and state changes as they happen; commands from stdin");
+  auto* ui = app.add_subcommand(
+      "ui", "the interactive full-screen console of an agent: status, offers with the caller's file, keys");
   auto* contact = app.add_subcommand("contact", "work in the queues (cti, supervisor, admin)");
   contact->require_subcommand(1);
   std::string queue_name, customer_name;
@@ -487,6 +490,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*agent) return RunAgentSession(options, channel);
+  if (*ui) {
+    // The agent's name is the server's to say (the token's principal); Ping tells it.
+    std::string label = "agent";
+    auto diagnostics = v1::DiagnosticsService::NewStub(channel);
+    v1::PingResponse who;
+    if (diagnostics->Ping(NewContext(options).get(), v1::PingRequest(), &who).ok() && !who.principal().empty()) {
+      label = Trim(who.principal(), "agents/");
+    }
+    return servicedesk::console::RunTerminal(channel, servicedesk::console::TerminalOptions{options.token, label});
+  }
   if (*ticket_cmd) {
     auto tickets = v1::TicketService::NewStub(channel);
     const std::string name =

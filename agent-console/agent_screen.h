@@ -1,0 +1,87 @@
+#pragma once
+
+// The agent's screen as lines of text: what the interactive mode paints, kept apart from the
+// terminal so that it can be tested as text. It is fed the session's events (state, offers,
+// withdrawals, reminders), the connection's ups and downs, and the results of the agent's
+// own commands; Render lays out, for a terminal of a given size:
+//
+//   the status line      agent, state (and reason), time in state, connection
+//   the offer panel      when an offer rings: who is calling (the screen pop: name, customer
+//                        number, tier, lifecycle, the "usual" preferences, open tickets and
+//                        complaints, the latest interactions), the seconds left, the keys
+//   the current contact  after an accept, until the wrap-up is done
+//   the notice line      the outcome of the last command, or an error in the server's words
+//   the key help
+//
+// While the connection is down nothing is shown as live: the status line says so and the
+// state is labelled "last known"; an offer that rang then is dropped (it cannot be
+// answered).
+//
+// Text is UTF-8; widths are display columns (a Chinese character takes two), and every line
+// is cut to the terminal's width without splitting a character. Not thread-safe: the UI
+// thread owns it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "servicedesk/v1/routing.pb.h"
+
+namespace servicedesk::console {
+
+// Display columns of UTF-8 text (wcwidth of each character; needs a UTF-8 LC_CTYPE, which
+// the console sets). Invalid bytes count one column each.
+int DisplayWidth(std::string_view text);
+// `text` cut to at most `width` columns ("…" marks a cut), never in the middle of a character.
+std::string FitWidth(std::string_view text, int width);
+
+enum class Connection { kConnecting, kLive, kLost };
+enum class Emphasis { kNormal, kTitle, kAlert, kDim };
+
+struct ScreenLine {
+  std::string text;
+  Emphasis emphasis = Emphasis::kNormal;
+};
+
+class AgentScreen {
+ public:
+  explicit AgentScreen(std::string agent_label) : agent_label_(std::move(agent_label)) {}
+
+  void Apply(const v1::AgentEvent& event, absl::Time now);
+  void SetConnection(Connection connection, std::string detail, absl::Time now);
+  // After an accept: the contact the agent is on (empty: none).
+  void SetContact(std::string contact, std::string about);
+  void Notice(std::string text, bool error = false);
+
+  std::vector<ScreenLine> Render(int width, int height, absl::Time now) const;
+
+  // What the keys act on.
+  const std::string& pending_offer() const { return offer_ ? offer_->name() : empty_; }
+  const std::string& contact() const { return contact_; }
+  // What the ringing offer is ("call from <name>"), to show with the contact once accepted.
+  std::string offer_about() const;
+  v1::AgentState state() const { return status_ ? status_->state() : v1::AGENT_STATE_UNSPECIFIED; }
+  Connection connection() const { return connection_; }
+
+ private:
+  void RenderOffer(int width, absl::Time now, std::vector<ScreenLine>* out) const;
+
+  std::string agent_label_;
+  std::optional<v1::AgentStatus> status_;
+  std::optional<v1::Offer> offer_;
+  std::string contact_;
+  std::string contact_about_;
+  std::string last_caller_;  // the accepted offer's caller, shown with the contact
+  Connection connection_ = Connection::kConnecting;
+  std::string connection_detail_;
+  absl::Time connection_since_ = absl::InfinitePast();
+  std::string notice_;
+  bool notice_error_ = false;
+  std::vector<std::string> reminders_;  // the latest few
+  static inline const std::string empty_;
+};
+
+}  // namespace servicedesk::console

@@ -1,0 +1,24 @@
+#pragma once
+
+// The interactive full-screen mode (`desk-console ui`): the agent's session on an ncurses
+// screen (agent_screen.h lays it out). One thread reads the session stream and reconnects
+// when it breaks (1, 2, 4 then every 5 s), saying so on screen; the UI thread paints at
+// least twice a second (the offer's seconds left, time in state) and runs the keys' commands
+// as unary calls with a deadline, showing a refusal in the server's words.
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+namespace servicedesk::console {
+
+struct TerminalOptions {
+  std::string token;        // bearer token of the agent
+  std::string agent_label;  // shown on the status line
+};
+
+// Runs until the agent quits ([q]); returns the process's exit code.
+int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options);
+
+}  // namespace servicedesk::console

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""End-to-end test of the interactive console (`desk-console ui`) driven as a person would,
+through tmux (send-keys to type, capture-pane to read the screen), against a real
+servicedeskd process: log in, go ready, receive a call pushed by the telephony (CTI), see the
+caller's name (in Chinese characters) and history on screen, accept, hang up, wrap up with a
+code that lands on the call's history entry; a refused
+command shows the server's message; the screen follows the desk.
+
+Run: SERVICEDESKD=build/services/server/servicedeskd DESK_CONSOLE=build/agent-console/desk-console \
+     /usr/bin/python3 tests/e2e/test_console_ui.py
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import desk_process  # noqa: E402
+
+S = desk_process.stubs()
+cti = S.cti_pb2
+pb = S.customer_pb2
+common = S.common_pb2
+
+AGENT_TOKEN = "agent-1-token-000001"
+PBX = "pbx-1-token-00000001"
+ADMIN = "admin-token-00000001"
+CALLER = "+4915123456789"
+
+CONFIG = f"""
+[auth]
+enabled = true
+[[auth.tokens]]
+token = "{AGENT_TOKEN}"
+principal = "agents/a-1"
+role = "agent"
+[[auth.tokens]]
+token = "{PBX}"
+principal = "cti/pbx-1"
+role = "cti"
+[[auth.tokens]]
+token = "{ADMIN}"
+principal = "admins/root"
+role = "admin"
+
+[[routing.queues]]
+name = "queues/billing"
+channels = ["call"]
+offer_timeout_seconds = 120
+
+[[routing.agents]]
+name = "agents/a-1"
+
+[cti]
+default_queue = "queues/billing"
+"""
+
+
+def console_binary():
+    path = os.environ.get("DESK_CONSOLE") or os.path.join(desk_process.REPOSITORY, "build", "agent-console",
+                                                          "desk-console")
+    if not os.path.exists(path):
+        raise AssertionError(f"desk-console not found at {path!r} (set DESK_CONSOLE)")
+    return path
+
+
+class Tmux:
+    """One tmux server (its own socket) with one window running the console."""
+
+    def __init__(self, command, env, width=110, height=40):
+        self.socket = f"servicedesk-ui-{os.getpid()}-{time.monotonic_ns()}"
+        environment = " ".join(f"{key}={value}" for key, value in env.items())
+        self.tmux("new-session", "-d", "-s", "ui", "-x", str(width), "-y", str(height),
+                  f"env {environment} {command}; sleep 600")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
+                              text=True, encoding="utf-8").stdout
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "ui", *keys)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "ui")
+
+    def wait_for(self, *texts, timeout=15.0):
+        """The screen once it shows every one of `texts`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if all(text in shown for text in texts):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the screen never showed {texts!r}; it shows:\n{shown}")
+            time.sleep(0.1)
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@unittest.skipIf(shutil.which("tmux") is None, "tmux is not installed (apt-get install tmux)")
+class ConsoleUiTest(unittest.TestCase):
+    def test_an_agent_takes_a_call_on_the_interactive_console(self):
+        process = desk_process.DeskProcess(config_text=CONFIG, no_auth=False)
+        self.addCleanup(process.close)
+        process.start()
+        customers = process.customers(ADMIN)
+        customer = pb.Customer(kind=pb.CUSTOMER_KIND_INDIVIDUAL, display_name="王小明",
+                               preferences={"room": "quiet"})
+        customer.phone_numbers.add(number=CALLER, type=pb.PHONE_TYPE_MOBILE)
+        created = customers.CreateCustomer(pb.CreateCustomerRequest(customer=customer))
+        interaction = pb.Interaction(channel=common.INTERACTION_CHANNEL_CALL, text="asked about the late checkout")
+        interaction.start_time.FromSeconds(int(time.time()) - 86400)
+        customers.CreateInteraction(pb.CreateInteractionRequest(parent=created.name, interaction=interaction))
+
+        ui = Tmux(f"{console_binary()} ui",
+                  {"DESK_ADDRESS": process.address(), "DESK_TOKEN": AGENT_TOKEN, "LANG": "C.UTF-8",
+                   "TERM": "xterm-256color"})
+        self.addCleanup(ui.close)
+        ui.wait_for("a-1 · NOT_READY (login)", "connected", "[q] quit")
+
+        ui.keys("r")
+        ui.wait_for("a-1 · READY", "Ready: waiting for a contact.")
+
+        offered = cti.CallEvent(source="pbx-1", event_id="e1", call_id="c1", type=cti.CALL_EVENT_TYPE_OFFERED,
+                                calling_number=CALLER, called_number="+49 30 1000 100")
+        offered.source_time.FromSeconds(int(time.time()))
+        process.cti(PBX).PublishEvent(offered)
+        shown = ui.wait_for("OFFER  call from billing", "王小明", "asked about the late checkout",
+                            "usual: room=quiet", "[a] accept")
+        self.assertIn("s left to answer", shown)
+
+        ui.keys("a")
+        ui.wait_for("ON CONTACT contacts/", "call from 王小明", "a-1 · BUSY")
+
+        # A refusal is the server's message on the notice line, and the screen goes on.
+        ui.keys("n")
+        ui.wait_for("not ready, reason code")
+        ui.keys("nonsense", "Enter")
+        ui.wait_for("reasonCodes/nonsense")
+
+        # The caller hangs up: the telephony says so, the console shows the wrap-up.
+        ended = cti.CallEvent(source="pbx-1", event_id="e2", call_id="c1", type=cti.CALL_EVENT_TYPE_ENDED)
+        ended.source_time.FromSeconds(int(time.time()))
+        process.cti(PBX).PublishEvent(ended)
+        ui.wait_for("WRAP-UP of contacts/", "a-1 · WRAP_UP")
+        ui.keys("w")
+        ui.wait_for("wrap-up code")
+        ui.keys("billing-question", "Enter")
+        ui.wait_for("notes")
+        ui.keys("Enter")
+        ui.wait_for("wrap-up done", "a-1 · READY")
+
+        history = customers.ListInteractions(pb.ListInteractionsRequest(parent=created.name))
+        codes = [i.wrap_up_code for i in history.interactions]
+        self.assertIn("billing-question", codes)
+
+        ui.keys("q")
+        deadline = time.monotonic() + 10
+        while "[q] quit" in ui.screen():
+            if time.monotonic() > deadline:
+                self.fail("the console did not quit")
+            time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
