@@ -2,7 +2,11 @@
 // up, pop their screen, read their history) and for queues, and `agent`: the agent's
 // session, printing offers (with the caller's screen pop) and state changes while it reads
 // commands (ready, accept, end, ...) from standard input, one per line.
-// Human output by default, --json for scripts.
+// Human output by default, --json for scripts. `ui`: the full-screen interactive mode.
+//
+// Exit codes: 0 done; 1 the server refused (its message on stderr); 2 usage (an unknown
+// subcommand, a missing argument: the usage is printed); 3 the server is unreachable;
+// 4 not found.
 
 #include <condition_variable>
 #include <cstdlib>
@@ -52,7 +56,15 @@ std::unique_ptr<grpc::ClientContext> NewContext(const Options& options) {
 int Report(const grpc::Status& status) {
   std::cerr << "desk-console: " << status.error_message() << " (code " << status.error_code()
             << ")" << std::endl;
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ? 3 : 1;
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 3;
+    case grpc::StatusCode::NOT_FOUND:
+      return 4;
+    default:
+      return 1;
+  }
 }
 
 void PrintJson(const google::protobuf::Message& message) {
@@ -472,7 +484,17 @@ int main(int argc, char** argv) {
   c_followup->add_flag("--solved", c_solved, "the problem is really solved");
   c_followup->add_option("--comment", c_comment);
   auto* c_figures = complaint_cmd->add_subcommand("figures", "counts by step, times, rates (supervisor)");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::cerr << app.help() << "\n";
+    app.exit(error);  // what was wrong, last
+    return 2;
+  }
 
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
   if (*ping) {

@@ -10,6 +10,7 @@ Run: SERVICEDESKD=build/services/server/servicedeskd DESK_CONSOLE=build/agent-co
      /usr/bin/python3 tests/e2e/test_console_ui.py
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -164,6 +165,44 @@ class ConsoleUiTest(unittest.TestCase):
             if time.monotonic() > deadline:
                 self.fail("the console did not quit")
             time.sleep(0.1)
+
+
+class ConsoleScriptedTest(unittest.TestCase):
+    """Scripted mode: exit codes tell usage errors, refusals, not found and an unreachable
+    server apart; --json prints the message for scripts."""
+
+    def run_console(self, *args, token=ADMIN, address=None):
+        env = dict(os.environ, DESK_ADDRESS=address or self.process.address(), DESK_TOKEN=token)
+        return subprocess.run([console_binary(), *args], capture_output=True, text=True, encoding="utf-8",
+                              env=env, timeout=30)
+
+    def test_exit_codes_and_json(self):
+        self.process = desk_process.DeskProcess(config_text=CONFIG, no_auth=False)
+        self.addCleanup(self.process.close)
+        self.process.start()
+
+        usage = self.run_console("no-such-command")
+        self.assertEqual(usage.returncode, 2)
+        self.assertIn("Usage:", usage.stderr)
+        self.assertIn("subcommand", usage.stderr)
+        self.assertEqual(self.run_console("ticket", "show").returncode, 2)  # the id is missing
+
+        missing = self.run_console("ticket", "show", "424242")
+        self.assertEqual(missing.returncode, 4, missing.stderr)
+        self.assertIn("not found", missing.stderr)
+        self.assertNotIn("grpc", missing.stderr.lower())
+
+        refused = self.run_console("queue", "stats", token=AGENT_TOKEN)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("role agent may not call", refused.stderr)
+
+        unreachable = self.run_console("ping", address="127.0.0.1:1")
+        self.assertEqual(unreachable.returncode, 3)
+
+        stats = self.run_console("--json", "queue", "stats", "billing")
+        self.assertEqual(stats.returncode, 0, stats.stderr)
+        parsed = json.loads(stats.stdout)
+        self.assertEqual(parsed["queues"][0]["queue"], "queues/billing")
 
 
 if __name__ == "__main__":
