@@ -101,7 +101,10 @@ void AgentScreen::Apply(const v1::AgentEvent& event, absl::Time now) {
     if (offer_ && status_->pending_offer() != offer_->name()) offer_.reset();
     if (status_->state() == v1::AGENT_STATE_READY || status_->state() == v1::AGENT_STATE_NOT_READY ||
         status_->state() == v1::AGENT_STATE_LOGGED_OUT) {
-      if (status_->active_calls() == 0) contact_.clear();
+      if (status_->active_calls() == 0) {
+        contact_.clear();
+        contact_customer_.clear();
+      }
     }
   } else if (event.has_offer()) {
     offer_ = event.offer();
@@ -137,9 +140,22 @@ std::string AgentScreen::offer_about() const {
                                                                                : pop.normalized_phone_number());
 }
 
-void AgentScreen::SetContact(std::string contact, std::string about) {
+std::string AgentScreen::offer_customer() const {
+  if (!offer_ || !offer_->screen_pop().has_customer()) return "";
+  return offer_->screen_pop().customer().name();
+}
+
+void AgentScreen::SetContact(std::string contact, std::string about, std::string customer) {
+  if (contact != contact_) SetComplaint("", "", {});
   contact_ = std::move(contact);
   contact_about_ = std::move(about);
+  contact_customer_ = std::move(customer);
+}
+
+void AgentScreen::SetComplaint(std::string complaint, std::string step_title, std::vector<std::string> answers) {
+  complaint_ = std::move(complaint);
+  complaint_step_ = std::move(step_title);
+  complaint_answers_ = std::move(answers);
 }
 
 void AgentScreen::Notice(std::string text, bool error) {
@@ -232,7 +248,8 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
     middle.push_back({absl::StrCat(wrapping ? "WRAP-UP of " : "ON CONTACT ", contact_,
                                    contact_about_.empty() ? "" : absl::StrCat("  ", contact_about_)),
                       Emphasis::kTitle});
-    middle.push_back({wrapping ? "  [w] wrap-up done (code and notes)" : "  [e] end the contact"});
+    middle.push_back({wrapping ? "  [w] wrap-up done (code and notes)   [c] complaint"
+                               : "  [e] end the contact   [c] complaint"});
   } else if (status_ && status_->state() == v1::AGENT_STATE_WRAP_UP) {
     middle.push_back({"WRAP-UP", Emphasis::kTitle});
     middle.push_back({"  [w] wrap-up done (code and notes)"});
@@ -241,13 +258,18 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
   } else if (status_ && status_->state() == v1::AGENT_STATE_NOT_READY) {
     middle.push_back({"Not ready. [r] to be ready."});
   }
+  if (!complaint_.empty()) {
+    middle.push_back({""});
+    middle.push_back({absl::StrCat("COMPLAINT ", complaint_, " · step ", complaint_step_), Emphasis::kTitle});
+    for (const auto& answer : complaint_answers_) middle.push_back({OneLine(absl::StrCat("  ", answer))});
+  }
   if (!reminders_.empty()) {
     middle.push_back({""});
     for (const auto& r : reminders_) middle.push_back({absl::StrCat("reminder: ", r), Emphasis::kAlert});
   }
 
   if (!notice_.empty()) bottom.push_back({notice_, notice_error_ ? Emphasis::kAlert : Emphasis::kNormal});
-  bottom.push_back({"[r] ready  [n] not ready  [a] accept  [x] reject  [e] end  [w] wrap-up  [q] quit",
+  bottom.push_back({"[r] ready  [n] not ready  [a] accept  [x] reject  [e] end  [w] wrap-up  [c] complaint  [q] quit",
                     Emphasis::kDim});
 
   // A short terminal keeps the status, the start of the middle (the offer's first lines:
@@ -256,10 +278,13 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
   const int room = std::max(0, height - static_cast<int>(top.size() + bottom.size()));
   for (auto& line : top) lines.push_back(std::move(line));
   if (static_cast<int>(middle.size()) > room && room > 0) {
-    // The offer's keys must stay visible: the last middle line replaces the one that is cut.
-    ScreenLine keys = middle.back();
+    // The offer's keys must stay visible: they replace the last line kept.
+    std::optional<ScreenLine> keys;
+    for (const auto& line : middle) {
+      if (absl::StartsWith(line.text, "  [a] accept")) keys = line;
+    }
     middle.resize(static_cast<std::size_t>(room));
-    if (offer_) middle.back() = std::move(keys);
+    if (keys) middle.back() = *std::move(keys);
   } else if (room == 0) {
     middle.clear();
   }

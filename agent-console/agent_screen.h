@@ -52,8 +52,12 @@ class AgentScreen {
 
   void Apply(const v1::AgentEvent& event, absl::Time now);
   void SetConnection(Connection connection, std::string detail, absl::Time now);
-  // After an accept: the contact the agent is on (empty: none).
-  void SetContact(std::string contact, std::string about);
+  // After an accept: the contact the agent is on (empty: none), what it is, and the
+  // customer's file (customers/{id}; empty for an unknown caller).
+  void SetContact(std::string contact, std::string about, std::string customer = "");
+  // The complaint being filled in on this contact, its step, and the form's lines (the
+  // step's title and the answers so far); all empty: no form open.
+  void SetComplaint(std::string complaint, std::string step_title, std::vector<std::string> answers);
   void Notice(std::string text, bool error = false);
 
   std::vector<ScreenLine> Render(int width, int height, absl::Time now) const;
@@ -61,8 +65,12 @@ class AgentScreen {
   // What the keys act on.
   const std::string& pending_offer() const { return offer_ ? offer_->name() : empty_; }
   const std::string& contact() const { return contact_; }
-  // What the ringing offer is ("call from <name>"), to show with the contact once accepted.
+  // What the ringing offer is ("call from <name>"), to show with the contact once accepted,
+  // and its caller's file (customers/{id}, empty when unknown).
   std::string offer_about() const;
+  std::string offer_customer() const;
+  const std::string& contact_customer() const { return contact_customer_; }
+  const std::string& complaint() const { return complaint_; }
   v1::AgentState state() const { return status_ ? status_->state() : v1::AGENT_STATE_UNSPECIFIED; }
   Connection connection() const { return connection_; }
 
@@ -74,6 +82,10 @@ class AgentScreen {
   std::optional<v1::Offer> offer_;
   std::string contact_;
   std::string contact_about_;
+  std::string contact_customer_;
+  std::string complaint_;
+  std::string complaint_step_;
+  std::vector<std::string> complaint_answers_;
   std::string last_caller_;  // the accepted offer's caller, shown with the contact
   Connection connection_ = Connection::kConnecting;
   std::string connection_detail_;

@@ -6,14 +6,18 @@
 #include <chrono>
 #include <clocale>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent-console/agent_screen.h"
+#include "agent-console/complaint_form.h"
+#include "servicedesk/v1/complaint.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 
 namespace servicedesk::console {
@@ -156,11 +160,115 @@ void Paint(const AgentScreen& screen) {
   refresh();
 }
 
+// The guided complaint form for the caller of the current contact: opens the complaint
+// (once per contact), then asks the fields of its current step one by one, checking each,
+// and sends the step; on to the next step until the follow-up (scheduled by the server).
+// Escape leaves the form; the steps sent stay sent, and [c] goes on where it stopped.
+void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& token, AgentScreen& screen) {
+  if (screen.contact().empty()) {
+    screen.Notice("a complaint is taken on a contact: accept one first", true);
+    return;
+  }
+  if (screen.contact_customer().empty()) {
+    screen.Notice("the caller has no customer file: a complaint needs one", true);
+    return;
+  }
+  v1::Complaint complaint;
+  if (screen.complaint().empty()) {
+    screen.SetComplaint("(new)", "opening", {});
+    Paint(screen);
+    auto summary = Prompt("the complaint in a few words: ");
+    if (!summary) {
+      screen.SetComplaint("", "", {});
+      return;
+    }
+    v1::OpenComplaintRequest request;
+    request.set_customer(screen.contact_customer());
+    request.set_source(v1::COMPLAINT_SOURCE_CALL);
+    request.set_source_reference(screen.contact());
+    request.set_summary(*summary);
+    request.set_request_id(absl::StrCat(screen.contact(), "/complaint"));
+    auto status = complaints->OpenComplaint(Call(token).get(), request, &complaint);
+    if (!status.ok()) {
+      screen.SetComplaint("", "", {});
+      screen.Notice(status.error_message(), true);
+      return;
+    }
+  } else {
+    v1::GetComplaintRequest request;
+    request.set_name(screen.complaint());
+    if (auto status = complaints->GetComplaint(Call(token).get(), request, &complaint); !status.ok()) {
+      screen.Notice(status.error_message(), true);
+      return;
+    }
+  }
+  for (;;) {
+    const std::string title = ComplaintForm::StepTitle(complaint.step());
+    std::map<std::string, std::string> values;
+    std::vector<std::string> answers;
+    screen.SetComplaint(complaint.name(), title, answers);
+    if (ComplaintForm::Fields(complaint.step(), values).empty()) {
+      screen.Notice(absl::StrCat(complaint.name(), ": ", title));
+      return;
+    }
+    // Fields are asked in order; the list is read again after each answer (a refund asks
+    // for an amount, an apology does not).
+    for (std::size_t i = 0;; ++i) {
+      const auto fields = ComplaintForm::Fields(complaint.step(), values);
+      if (i >= fields.size()) break;
+      const FormField& field = fields[i];
+      std::string question = field.question;
+      if (!field.choices.empty()) absl::StrAppend(&question, " [", absl::StrJoin(field.choices, "/"), "]");
+      for (;;) {
+        Paint(screen);
+        auto answer = Prompt(absl::StrCat(question, ": "));
+        if (!answer) {
+          screen.Notice(absl::StrCat("form left at step ", title, "; [c] to go on"));
+          return;
+        }
+        if (const std::string why = ComplaintForm::Check(field, *answer); !why.empty()) {
+          screen.Notice(absl::StrCat(field.key, ": ", why), true);
+          continue;
+        }
+        values[field.key] = *answer;
+        answers.push_back(absl::StrCat(field.key, ": ", *answer));
+        screen.SetComplaint(complaint.name(), title, answers);
+        screen.Notice("");
+        break;
+      }
+    }
+    grpc::Status status;
+    v1::Complaint next;
+    switch (complaint.step()) {
+      case v1::COMPLAINT_STEP_VENTING:
+        status = complaints->RecordVenting(Call(token).get(), ComplaintForm::Venting(complaint.name(), values), &next);
+        break;
+      case v1::COMPLAINT_STEP_RECORDING:
+        status = complaints->RecordDetails(Call(token).get(), ComplaintForm::Details(complaint.name(), values), &next);
+        break;
+      case v1::COMPLAINT_STEP_RESOLUTION:
+        status =
+            complaints->ProposeResolution(Call(token).get(), ComplaintForm::Proposal(complaint.name(), values), &next);
+        break;
+      default:
+        return;
+    }
+    if (!status.ok()) {
+      screen.Notice(status.error_message(), true);
+      return;
+    }
+    screen.Notice(absl::StrCat(complaint.name(), ": ", ComplaintForm::StepTitle(complaint.step()).substr(2),
+                               " recorded"));
+    complaint = std::move(next);
+  }
+}
+
 }  // namespace
 
 int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
   std::setlocale(LC_ALL, "");  // UTF-8 names: widths and ncursesw's output
   auto agents = v1::AgentService::NewStub(channel);
+  auto complaints = v1::ComplaintService::NewStub(channel);
   AgentScreen screen(options.agent_label);
   SessionReader session(channel, options.token);
 
@@ -168,6 +276,7 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
   cbreak();
   noecho();
   keypad(stdscr, TRUE);
+  set_escdelay(100);  // Escape leaves a prompt at once, not after a second
   curs_set(0);
   timeout(250);  // the screen's clocks move even without a key
 
@@ -225,8 +334,9 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         request.set_offer(screen.pending_offer());
         v1::AcceptOfferResponse response;
         const std::string about = screen.offer_about();
+        const std::string customer = screen.offer_customer();
         auto status = agents->AcceptOffer(Call(options.token).get(), request, &response);
-        if (status.ok()) screen.SetContact(response.contact(), about);
+        if (status.ok()) screen.SetContact(response.contact(), about, customer);
         report(status, absl::StrCat("accepted: ", response.contact()));
         break;
       }
@@ -246,6 +356,9 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         report(agents->EndContact(Call(options.token).get(), request, &status), "ended");
         break;
       }
+      case 'c':
+        if (live) ComplaintFlow(complaints.get(), options.token, screen);
+        break;
       case 'w': {
         if (!live) break;
         auto code = Prompt("wrap-up code (Enter: none): ");

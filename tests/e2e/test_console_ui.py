@@ -2,8 +2,9 @@
 """End-to-end test of the interactive console (`desk-console ui`) driven as a person would,
 through tmux (send-keys to type, capture-pane to read the screen), against a real
 servicedeskd process: log in, go ready, receive a call pushed by the telephony (CTI), see the
-caller's name (in Chinese characters) and history on screen, accept, hang up, wrap up with a
-code that lands on the call's history entry; a refused
+caller's name (in Chinese characters) and history on screen, accept, open a complaint and
+fill in its first two steps on the guided form (a wrong answer refused and asked again), hang
+up, wrap up with a code that lands on the call's history entry; a refused
 command shows the server's message; the screen follows the desk.
 
 Run: SERVICEDESKD=build/services/server/servicedeskd DESK_CONSOLE=build/agent-console/desk-console \
@@ -136,6 +137,39 @@ class ConsoleUiTest(unittest.TestCase):
 
         ui.keys("a")
         ui.wait_for("ON CONTACT contacts/", "call from 王小明", "a-1 · BUSY")
+
+        # The guided complaint form: opened for the caller, then venting and recording, a
+        # field at a time; a wrong answer is refused with the reason and asked again.
+        ui.keys("c")
+        ui.wait_for("the complaint in a few words")
+        ui.keys("charged twice for the room", "Enter")
+        ui.wait_for("COMPLAINT complaints/", "1 venting", "how many minutes")
+        ui.keys("4", "Enter")
+        ui.wait_for("the customer's mood [calm/upset/angry/distressed]")
+        ui.keys("furious", "Enter")
+        ui.wait_for("mood: one of: calm, upset, angry, distressed")
+        ui.keys("angry", "Enter")
+        ui.wait_for("what the customer said")
+        ui.keys("the invoice shows the room twice", "Enter")
+        ui.wait_for("what the customer asks for")
+        ui.keys("Enter")
+        ui.wait_for("2 recording", "category")
+        for answer in ["billing", "room 12, two nights", "charged twice on the invoice", "one charge refunded"]:
+            ui.keys(answer, "Enter")
+            time.sleep(0.2)
+        ui.wait_for("severity [low/medium/high/critical]")
+        ui.keys("high", "Enter")
+        ui.wait_for("3 resolution", "the solution proposed")
+        ui.keys("Escape")
+        ui.wait_for("form left at step 3 resolution")
+        complaints = process.complaints(ADMIN).ListComplaints(S.complaint_pb2.ListComplaintsRequest(
+            customer=created.name))
+        self.assertEqual(len(complaints.complaints), 1)
+        complaint = complaints.complaints[0]
+        self.assertEqual(complaint.step, S.complaint_pb2.COMPLAINT_STEP_RESOLUTION)
+        self.assertEqual(complaint.venting.mood, S.complaint_pb2.CUSTOMER_MOOD_ANGRY)
+        self.assertEqual(complaint.details.severity, S.complaint_pb2.COMPLAINT_SEVERITY_HIGH)
+        self.assertEqual(complaint.source_reference.split("/")[0], "contacts")
 
         # A refusal is the server's message on the notice line, and the screen goes on.
         ui.keys("n")
