@@ -273,21 +273,24 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
                     Emphasis::kDim});
 
   // A short terminal keeps the status, the start of the middle (the offer's first lines:
-  // who is calling, the keys last) and the bottom.
-  std::vector<ScreenLine> lines;
+  // who is calling) and the bottom; the offer's keys replace the last line kept.
   const int room = std::max(0, height - static_cast<int>(top.size() + bottom.size()));
-  for (auto& line : top) lines.push_back(std::move(line));
   if (static_cast<int>(middle.size()) > room && room > 0) {
-    // The offer's keys must stay visible: they replace the last line kept.
     std::optional<ScreenLine> keys;
     for (const auto& line : middle) {
       if (absl::StartsWith(line.text, "  [a] accept")) keys = line;
     }
     middle.resize(static_cast<std::size_t>(room));
     if (keys) middle.back() = *std::move(keys);
-  } else if (room == 0) {
-    middle.clear();
   }
+  return LayOut(std::move(top), std::move(middle), std::move(bottom), width, height);
+}
+
+std::vector<ScreenLine> LayOut(std::vector<ScreenLine> top, std::vector<ScreenLine> middle,
+                               std::vector<ScreenLine> bottom, int width, int height) {
+  std::vector<ScreenLine> lines = std::move(top);
+  const int room = std::max(0, height - static_cast<int>(lines.size() + bottom.size()));
+  if (static_cast<int>(middle.size()) > room) middle.resize(static_cast<std::size_t>(room));
   for (auto& line : middle) lines.push_back(std::move(line));
   while (static_cast<int>(lines.size()) < height - static_cast<int>(bottom.size())) lines.push_back({""});
   for (auto& line : bottom) lines.push_back(std::move(line));

@@ -46,6 +46,11 @@ struct ScreenLine {
   Emphasis emphasis = Emphasis::kNormal;
 };
 
+// A screen of exactly `height` lines: `top`, then as much of `middle` as fits, blank lines,
+// and `bottom` last; every line cut to `width` columns, and an empty kDim line drawn as a rule.
+std::vector<ScreenLine> LayOut(std::vector<ScreenLine> top, std::vector<ScreenLine> middle,
+                               std::vector<ScreenLine> bottom, int width, int height);
+
 class AgentScreen {
  public:
   explicit AgentScreen(std::string agent_label) : agent_label_(std::move(agent_label)) {}

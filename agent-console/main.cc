@@ -347,6 +347,8 @@ int main(int argc, char** argv) {
       "agent", "the agent's session: offers and state changes as they happen; commands from stdin");
   auto* ui = app.add_subcommand(
       "ui", "the interactive full-screen console of an agent: status, offers with the caller's file, keys");
+  auto* wallboard = app.add_subcommand(
+      "wallboard", "the supervisor's live wallboard of queues and agents, with the controls on keys");
   auto* contact = app.add_subcommand("contact", "work in the queues (cti, supervisor, admin)");
   contact->require_subcommand(1);
   std::string queue_name, customer_name;
@@ -512,6 +514,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*agent) return RunAgentSession(options, channel);
+  if (*wallboard) {
+    return servicedesk::console::RunWallboard(channel, servicedesk::console::TerminalOptions{options.token, ""});
+  }
   if (*ui) {
     // The agent's name is the server's to say (the token's principal); Ping tells it.
     std::string label = "agent";

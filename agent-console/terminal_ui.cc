@@ -6,19 +6,23 @@
 #include <chrono>
 #include <clocale>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "agent-console/agent_screen.h"
 #include "agent-console/complaint_form.h"
+#include "agent-console/wallboard_screen.h"
 #include "servicedesk/v1/complaint.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
+#include "servicedesk/v1/supervisor.grpc.pb.h"
 
 namespace servicedesk::console {
 
@@ -26,20 +30,24 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// What the session thread hands to the UI thread.
+// What a stream's thread hands to the UI thread.
 struct ConnectionChange {
   Connection connection;
   std::string detail;
 };
-using Incoming = std::variant<v1::AgentEvent, ConnectionChange>;
 
-class SessionReader {
+// A server stream read on its own thread, opened again when it breaks (after 1, 2, 4, then
+// every 5 s), each break and recovery handed over as a ConnectionChange.
+template <typename Message>
+class StreamReader {
  public:
-  SessionReader(std::shared_ptr<grpc::Channel> channel, std::string token)
-      : stub_(v1::AgentService::NewStub(channel)), token_(std::move(token)) {
+  using Incoming = std::variant<Message, ConnectionChange>;
+  using Open = std::function<std::unique_ptr<grpc::ClientReader<Message>>(grpc::ClientContext*)>;
+
+  StreamReader(Open open, std::string token) : open_(std::move(open)), token_(std::move(token)) {
     thread_ = std::thread([this] { Run(); });
   }
-  ~SessionReader() {
+  ~StreamReader() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
@@ -69,16 +77,16 @@ class SessionReader {
         if (stopping_) return;
         context_ = context;
       }
-      auto reader = stub_->Connect(context.get(), v1::ConnectRequest());
-      v1::AgentEvent event;
+      auto reader = open_(context.get());
+      Message message;
       bool live = false;
-      while (reader->Read(&event)) {
+      while (reader->Read(&message)) {
         if (!live) {
           live = true;
           attempt = 0;
           Push(ConnectionChange{Connection::kLive, ""});
         }
-        Push(event);
+        Push(message);
       }
       const grpc::Status status = reader->Finish();
       {
@@ -87,8 +95,8 @@ class SessionReader {
       }
       ++attempt;
       Push(ConnectionChange{Connection::kLost, absl::StrCat("attempt ", attempt, ": ", status.error_message())});
-      // A refusal that will not change by retrying (a wrong token) still retries, slowly:
-      // the agent sees the reason and can quit.
+      // A refusal that retrying will not change (a wrong token) still retries, slowly: the
+      // reason is on screen and the user can quit.
       const auto wait = attempt <= 3 ? std::chrono::seconds(1 << (attempt - 1)) : 5s;
       const auto until = std::chrono::steady_clock::now() + wait;
       while (std::chrono::steady_clock::now() < until) {
@@ -101,7 +109,7 @@ class SessionReader {
     }
   }
 
-  std::unique_ptr<v1::AgentService::Stub> stub_;
+  Open open_;
   std::string token_;
   std::thread thread_;
   std::mutex mu_;
@@ -142,8 +150,7 @@ std::optional<std::string> Prompt(const std::string& question) {
   }
 }
 
-void Paint(const AgentScreen& screen) {
-  const auto lines = screen.Render(COLS, LINES, absl::Now());
+void PaintLines(const std::vector<ScreenLine>& lines) {
   erase();
   for (int row = 0; row < static_cast<int>(lines.size()); ++row) {
     int attribute = A_NORMAL;
@@ -158,6 +165,19 @@ void Paint(const AgentScreen& screen) {
     attroff(attribute);
   }
   refresh();
+}
+
+void Paint(const AgentScreen& screen) { PaintLines(screen.Render(COLS, LINES, absl::Now())); }
+
+void StartScreen() {
+  std::setlocale(LC_ALL, "");  // UTF-8 names: widths and ncursesw's output
+  initscr();
+  cbreak();
+  noecho();
+  keypad(stdscr, TRUE);
+  set_escdelay(100);  // Escape leaves a prompt at once, not after a second
+  curs_set(0);
+  timeout(250);  // the screen's clocks move even without a key
 }
 
 // The guided complaint form for the caller of the current contact: opens the complaint
@@ -266,19 +286,13 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
 }  // namespace
 
 int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
-  std::setlocale(LC_ALL, "");  // UTF-8 names: widths and ncursesw's output
   auto agents = v1::AgentService::NewStub(channel);
   auto complaints = v1::ComplaintService::NewStub(channel);
   AgentScreen screen(options.agent_label);
-  SessionReader session(channel, options.token);
-
-  initscr();
-  cbreak();
-  noecho();
-  keypad(stdscr, TRUE);
-  set_escdelay(100);  // Escape leaves a prompt at once, not after a second
-  curs_set(0);
-  timeout(250);  // the screen's clocks move even without a key
+  StreamReader<v1::AgentEvent> session(
+      [stub = agents.get()](grpc::ClientContext* context) { return stub->Connect(context, v1::ConnectRequest()); },
+      options.token);
+  StartScreen();
 
   const auto report = [&](const grpc::Status& status, const std::string& done) {
     if (status.ok()) {
@@ -376,6 +390,187 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
       }
       default:
         break;
+    }
+  }
+  endwin();
+  return 0;
+}
+
+namespace {
+
+std::string Trim(std::string_view text, std::string_view prefix) {
+  if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
+  return std::string(text);
+}
+
+std::string Named(const std::string& answer, const std::string& collection) {
+  return absl::StartsWith(answer, collection + "/") ? answer : absl::StrCat(collection, "/", answer);
+}
+
+// The supervisor's controls from the wallboard's keys: the names asked at the bottom line,
+// the outcome (or the server's refusal) on the notice line; a trace goes under the board.
+void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string& token, WallboardScreen& board) {
+  const auto ask = [](const std::string& question) { return Prompt(question); };
+  grpc::Status status;
+  std::string done;
+  switch (key) {
+    case 's': {
+      auto agent = ask("agent: ");
+      if (!agent || agent->empty()) return;
+      auto state = ask("ready, or a reason code for not ready: ");
+      if (!state || state->empty()) return;
+      v1::ForceAgentStateRequest request;
+      request.set_agent(Named(*agent, "agents"));
+      if (*state == "ready") {
+        request.set_state(v1::AGENT_STATE_READY);
+      } else {
+        request.set_state(v1::AGENT_STATE_NOT_READY);
+        request.set_reason_code(Named(*state, "reasonCodes"));
+      }
+      v1::AgentStatus response;
+      status = supervisor->ForceAgentState(Call(token).get(), request, &response);
+      done = absl::StrCat(request.agent(), " is ", Trim(v1::AgentState_Name(response.state()), "AGENT_STATE_"));
+      break;
+    }
+    case 'o': {
+      auto agent = ask("log out agent: ");
+      if (!agent || agent->empty()) return;
+      v1::LogOutAgentRequest request;
+      request.set_agent(Named(*agent, "agents"));
+      v1::AgentStatus response;
+      status = supervisor->LogOutAgent(Call(token).get(), request, &response);
+      done = absl::StrCat(request.agent(), " logged out");
+      break;
+    }
+    case 'm': {
+      auto contact = ask("move contact: ");
+      if (!contact || contact->empty()) return;
+      auto queue = ask("to queue: ");
+      if (!queue || queue->empty()) return;
+      v1::MoveContactRequest request;
+      request.set_contact(Named(*contact, "contacts"));
+      request.set_queue(Named(*queue, "queues"));
+      v1::Contact response;
+      status = supervisor->MoveContact(Call(token).get(), request, &response);
+      done = absl::StrCat(request.contact(), " moved to ", response.queue());
+      break;
+    }
+    case 'f': {
+      auto contact = ask("offer contact: ");
+      if (!contact || contact->empty()) return;
+      auto agent = ask("to agent: ");
+      if (!agent || agent->empty()) return;
+      v1::OfferContactRequest request;
+      request.set_contact(Named(*contact, "contacts"));
+      request.set_agent(Named(*agent, "agents"));
+      v1::Contact response;
+      status = supervisor->OfferContact(Call(token).get(), request, &response);
+      done = absl::StrCat(request.contact(), " offered to ", request.agent());
+      break;
+    }
+    case 'p': {
+      auto contact = ask("contact: ");
+      if (!contact || contact->empty()) return;
+      auto adjust = ask("priority adjustment (-100 to 100): ");
+      int value = 0;
+      if (!adjust || !absl::SimpleAtoi(*adjust, &value)) return;
+      v1::SetContactPriorityRequest request;
+      request.set_contact(Named(*contact, "contacts"));
+      request.set_priority_adjust(value);
+      v1::Contact response;
+      status = supervisor->SetContactPriority(Call(token).get(), request, &response);
+      done = absl::StrCat(request.contact(), " priority adjustment ", value);
+      break;
+    }
+    case 't': {
+      auto contact = ask("trace of contact: ");
+      if (!contact || contact->empty()) return;
+      v1::GetContactTraceRequest request;
+      request.set_contact(Named(*contact, "contacts"));
+      v1::RoutingTrace trace;
+      status = supervisor->GetContactTrace(Call(token).get(), request, &trace);
+      if (!status.ok()) break;
+      board.Notice(absl::StrCat(trace.offer(), ": ", trace.contact(), " to ", trace.agent(), " in ", trace.queue(),
+                                " by ", trace.rule()));
+      std::vector<std::string> lines;
+      for (const auto& c : trace.candidates()) {
+        lines.push_back(absl::StrCat("  ", c.acceptable() ? "" : "(skipped) ", c.description()));
+      }
+      board.SetDetail(std::move(lines));
+      return;
+    }
+    default:
+      return;
+  }
+  if (status.ok()) {
+    board.Notice(done);
+  } else {
+    board.Notice(status.error_message(), true);
+  }
+}
+
+}  // namespace
+
+int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
+  auto supervisor = v1::SupervisorService::NewStub(channel);
+  WallboardScreen board;
+  StreamReader<v1::QueueBoardUpdate> queues(
+      [stub = supervisor.get()](grpc::ClientContext* context) {
+        v1::WatchQueuesRequest request;
+        request.set_updates_per_second(2);
+        return stub->WatchQueues(context, request);
+      },
+      options.token);
+  StreamReader<v1::AgentBoardUpdate> agents(
+      [stub = supervisor.get()](grpc::ClientContext* context) {
+        v1::WatchAgentsRequest request;
+        request.set_updates_per_second(2);
+        return stub->WatchAgents(context, request);
+      },
+      options.token);
+  StartScreen();
+  std::string service_level = "service_level_1";
+  // Both streams must be up for the board to be live.
+  Connection queues_connection = Connection::kConnecting, agents_connection = Connection::kConnecting;
+  std::string lost_detail;
+  for (;;) {
+    bool changed = false;
+    for (auto& item : queues.Take()) {
+      if (auto* update = std::get_if<v1::QueueBoardUpdate>(&item)) {
+        board.Apply(*update);
+      } else {
+        queues_connection = std::get<ConnectionChange>(item).connection;
+        lost_detail = std::get<ConnectionChange>(item).detail;
+        changed = true;
+      }
+    }
+    for (auto& item : agents.Take()) {
+      if (auto* update = std::get_if<v1::AgentBoardUpdate>(&item)) {
+        board.Apply(*update);
+      } else {
+        agents_connection = std::get<ConnectionChange>(item).connection;
+        lost_detail = std::get<ConnectionChange>(item).detail;
+        changed = true;
+      }
+    }
+    if (changed) {
+      const Connection both = queues_connection == Connection::kLost || agents_connection == Connection::kLost
+                                  ? Connection::kLost
+                              : queues_connection == Connection::kLive && agents_connection == Connection::kLive
+                                  ? Connection::kLive
+                                  : Connection::kConnecting;
+      board.SetConnection(both, both == Connection::kLost ? lost_detail : "", absl::Now());
+    }
+    PaintLines(board.Render(COLS, LINES, absl::Now(), service_level));
+    const int key = getch();
+    if (key == ERR) continue;
+    if (key == 'q') break;
+    if (key == KEY_RESIZE) {
+      clear();
+    } else if (key >= '1' && key <= '5') {
+      service_level = absl::StrCat("service_level_", key - '0');
+    } else {
+      Control(key, supervisor.get(), options.token, board);
     }
   }
   endwin();

@@ -21,4 +21,9 @@ struct TerminalOptions {
 // Runs until the agent quits ([q]); returns the process's exit code.
 int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options);
 
+// The supervisor's wallboard (`desk-console wallboard`): the live queue and agent views
+// (WatchQueues, WatchAgents, two updates a second), the service-level variant chosen with
+// [1]-[5] and named with its formula, and the controls on keys. Until [q].
+int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options);
+
 }  // namespace servicedesk::console

@@ -30,6 +30,7 @@ common = S.common_pb2
 AGENT_TOKEN = "agent-1-token-000001"
 PBX = "pbx-1-token-00000001"
 ADMIN = "admin-token-00000001"
+SUPERVISOR = "supervisor-token-0001"
 CALLER = "+4915123456789"
 
 CONFIG = f"""
@@ -43,6 +44,10 @@ role = "agent"
 token = "{PBX}"
 principal = "cti/pbx-1"
 role = "cti"
+[[auth.tokens]]
+token = "{SUPERVISOR}"
+principal = "supervisors/s-1"
+role = "supervisor"
 [[auth.tokens]]
 token = "{ADMIN}"
 principal = "admins/root"
@@ -199,6 +204,53 @@ class ConsoleUiTest(unittest.TestCase):
             if time.monotonic() > deadline:
                 self.fail("the console did not quit")
             time.sleep(0.1)
+
+
+@unittest.skipIf(shutil.which("tmux") is None, "tmux is not installed (apt-get install tmux)")
+class WallboardTest(unittest.TestCase):
+    def test_a_supervisor_watches_and_acts_on_the_wallboard(self):
+        process = desk_process.DeskProcess(config_text=CONFIG, no_auth=False)
+        self.addCleanup(process.close)
+        process.start()
+        board = Tmux(f"{console_binary()} wallboard",
+                     {"DESK_ADDRESS": process.address(), "DESK_TOKEN": SUPERVISOR, "LANG": "C.UTF-8",
+                      "TERM": "xterm-256color"}, width=130)
+        self.addCleanup(board.close)
+        board.wait_for("wallboard · live · service_level_1 = answered<=T / answered", "billing")
+
+        session = desk_process.AgentSession(process, token=AGENT_TOKEN)
+        self.addCleanup(session.close)
+        session.next("status")
+        board.wait_for("a-1            NOT_READY    login")
+
+        # Force the agent ready from the board.
+        board.keys("s")
+        board.wait_for("agent:")
+        board.keys("a-1", "Enter")
+        board.wait_for("ready, or a reason code")
+        board.keys("ready", "Enter")
+        board.wait_for("agents/a-1 is READY", "a-1            READY")
+
+        offered = cti.CallEvent(source="pbx-1", event_id="w1", call_id="c9", type=cti.CALL_EVENT_TYPE_OFFERED,
+                                calling_number=CALLER, called_number="+49 30 1000 100")
+        offered.source_time.FromSeconds(int(time.time()))
+        process.cti(PBX).PublishEvent(offered)
+        offer = session.next("offer")
+        board.wait_for("a-1            RESERVED")
+
+        board.keys("t")
+        board.wait_for("trace of contact:")
+        board.keys(offer.contact.split("/")[1], "Enter")
+        board.wait_for(f"{offer.name}: {offer.contact} to agents/a-1 in queues/billing by")
+
+        # An unknown agent: the server's refusal on the notice line.
+        board.keys("o")
+        board.wait_for("log out agent:")
+        board.keys("nobody", "Enter")
+        board.wait_for("agents/nobody")
+
+        board.keys("2")
+        board.wait_for("service_level_2 = answered<=T / (answered + abandoned)")
 
 
 class ConsoleScriptedTest(unittest.TestCase):
