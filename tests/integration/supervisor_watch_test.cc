@@ -39,61 +39,12 @@ constexpr const char* kCaller = "+4915110000003";
 
 // A live view read on its own thread.
 template <typename Update>
-class Watch {
+class Watch : public servicedesk::testing::StreamReader<Update> {
  public:
   template <typename Stub, typename Request, typename Method>
-  Watch(Stub* stub, Method method, const Request& request, const char* token) {
-    context_.AddMetadata("authorization", std::string("Bearer ") + token);
-    reader_ = (stub->*method)(&context_, request);
-    thread_ = std::thread([this] {
-      Update update;
-      while (reader_->Read(&update)) {
-        std::lock_guard lock(mu_);
-        updates_.push_back(update);
-        cv_.notify_all();
-      }
-      auto status = reader_->Finish();
-      std::lock_guard lock(mu_);
-      final_ = status;
-      ended_ = true;
-      cv_.notify_all();
-    });
-  }
-  ~Watch() {
-    context_.TryCancel();
-    thread_.join();
-  }
-
-  // The next update for which `match` holds (earlier ones are dropped), or nullopt.
-  template <typename Match>
-  std::optional<Update> WaitFor(Match match, std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mu_);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      while (!updates_.empty()) {
-        Update update = std::move(updates_.front());
-        updates_.pop_front();
-        if (match(update)) return update;
-      }
-      if (ended_) return std::nullopt;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && updates_.empty()) return std::nullopt;
-    }
-  }
-  std::optional<grpc::Status> Ended(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [this] { return ended_; })) return std::nullopt;
-    return final_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<Update>> reader_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Update> updates_;
-  bool ended_ = false;
-  grpc::Status final_;
+  Watch(Stub* stub, Method method, const Request& request, const char* token)
+      : servicedesk::testing::StreamReader<Update>(
+            token, [stub, method, request](grpc::ClientContext* context) { return (stub->*method)(context, request); }) {}
 };
 
 const v1::QueueLiveStatus* FindQueue(const v1::QueueBoardUpdate& update, const std::string& queue) {

@@ -1,13 +1,14 @@
 #pragma once
 
-// An agent's console in a test: the AgentService.Connect stream, read on its own thread
-// into a queue the test waits on.
+// Server streams in a test, read on their own thread into a queue the test waits on: the
+// agent's console (AgentService.Connect) and any other stream (a supervisor's live view).
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -18,17 +19,19 @@ namespace servicedesk::testing {
 
 using namespace std::chrono_literals;
 
-// An agent's console: the Connect stream read on its own thread.
-class Session {
+// A server stream opened with a bearer token by `open(&context)`, read on its own thread.
+template <typename Message>
+class StreamReader {
  public:
-  Session(servicedesk::v1::AgentService::Stub* stub, const char* token) {
+  template <typename Open>
+  StreamReader(const char* token, Open open) {
     context_.AddMetadata("authorization", std::string("Bearer ") + token);
-    reader_ = stub->Connect(&context_, servicedesk::v1::ConnectRequest());
+    reader_ = open(&context_);
     thread_ = std::thread([this] {
-      servicedesk::v1::AgentEvent event;
-      while (reader_->Read(&event)) {
+      Message message;
+      while (reader_->Read(&message)) {
         std::lock_guard lock(mu_);
-        events_.push_back(event);
+        messages_.push_back(message);
         cv_.notify_all();
       }
       auto status = reader_->Finish();
@@ -38,37 +41,27 @@ class Session {
       cv_.notify_all();
     });
   }
-  ~Session() {
+  ~StreamReader() {
     context_.TryCancel();
     thread_.join();
   }
 
-  // The next event for which `match` holds (earlier ones are dropped), or nullopt.
+  // The next message for which `match` holds (earlier ones are dropped), or nullopt.
   template <typename Match>
-  std::optional<servicedesk::v1::AgentEvent> WaitFor(Match match, std::chrono::milliseconds timeout = 5s) {
+  std::optional<Message> WaitFor(Match match, std::chrono::milliseconds timeout = 5s) {
     std::unique_lock lock(mu_);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      while (!events_.empty()) {
-        servicedesk::v1::AgentEvent event = std::move(events_.front());
-        events_.pop_front();
-        if (match(event)) return event;
+      while (!messages_.empty()) {
+        Message message = std::move(messages_.front());
+        messages_.pop_front();
+        if (match(message)) return message;
       }
       if (ended_) return std::nullopt;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && events_.empty()) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && messages_.empty()) {
         return std::nullopt;
       }
     }
-  }
-  std::optional<servicedesk::v1::Offer> NextOffer(std::chrono::milliseconds timeout = 5s) {
-    auto event = WaitFor([](const servicedesk::v1::AgentEvent& e) { return e.has_offer(); }, timeout);
-    if (!event) return std::nullopt;
-    return event->offer();
-  }
-  std::optional<servicedesk::v1::AgentState> NextState(std::chrono::milliseconds timeout = 5s) {
-    auto event = WaitFor([](const servicedesk::v1::AgentEvent& e) { return e.has_status(); }, timeout);
-    if (!event) return std::nullopt;
-    return event->status().state();
   }
   // The stream's final status once it ended.
   std::optional<grpc::Status> Ended(std::chrono::milliseconds timeout = 5s) {
@@ -80,13 +73,33 @@ class Session {
 
  private:
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<servicedesk::v1::AgentEvent>> reader_;
+  std::unique_ptr<grpc::ClientReader<Message>> reader_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<servicedesk::v1::AgentEvent> events_;
+  std::deque<Message> messages_;
   bool ended_ = false;
   grpc::Status final_;
+};
+
+// An agent's console: the Connect stream.
+class Session : public StreamReader<servicedesk::v1::AgentEvent> {
+ public:
+  Session(servicedesk::v1::AgentService::Stub* stub, const char* token)
+      : StreamReader(token, [stub](grpc::ClientContext* context) {
+          return stub->Connect(context, servicedesk::v1::ConnectRequest());
+        }) {}
+
+  std::optional<servicedesk::v1::Offer> NextOffer(std::chrono::milliseconds timeout = 5s) {
+    auto event = WaitFor([](const servicedesk::v1::AgentEvent& e) { return e.has_offer(); }, timeout);
+    if (!event) return std::nullopt;
+    return event->offer();
+  }
+  std::optional<servicedesk::v1::AgentState> NextState(std::chrono::milliseconds timeout = 5s) {
+    auto event = WaitFor([](const servicedesk::v1::AgentEvent& e) { return e.has_status(); }, timeout);
+    if (!event) return std::nullopt;
+    return event->status().state();
+  }
 };
 
 }  // namespace servicedesk::testing

@@ -2,6 +2,7 @@
 // a lost connection, a short or narrow terminal, and UTF-8 names.
 
 #include "agent-console/agent_screen.h"
+#include "tests/unit/console/screen_text.h"
 
 #include <clocale>
 
@@ -13,19 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const absl::Time kNow = absl::FromUnixSeconds(1'764'590'400);  // 2025-12-01 12:00 UTC
-
-google::protobuf::Timestamp Stamp(absl::Time t) {
-  google::protobuf::Timestamp stamp;
-  stamp.set_seconds(absl::ToUnixSeconds(t));
-  return stamp;
-}
-
-std::string Text(const std::vector<ScreenLine>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += line.text + "\n";
-  return out;
-}
 
 v1::AgentEvent Status(v1::AgentState state, absl::Time since, const std::string& reason = "") {
   v1::AgentEvent event;

@@ -2,6 +2,7 @@
 // updates, the service-level variant named with its formula, a lost stream said as such.
 
 #include "agent-console/wallboard_screen.h"
+#include "tests/unit/console/screen_text.h"
 
 #include <clocale>
 
@@ -14,19 +15,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const absl::Time kNow = absl::FromUnixSeconds(1'764'590'400);
-
-google::protobuf::Timestamp Stamp(absl::Time t) {
-  google::protobuf::Timestamp stamp;
-  stamp.set_seconds(absl::ToUnixSeconds(t));
-  return stamp;
-}
-
-std::string Text(const std::vector<ScreenLine>& lines) {
-  std::string out;
-  for (const auto& line : lines) out += line.text + "\n";
-  return out;
-}
 
 v1::QueueLiveStatus Queue(const std::string& name, int waiting, int ready) {
   v1::QueueLiveStatus q;
