@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "agent-console/console_views.h"
 
 namespace servicedesk::console {
 
@@ -152,6 +153,11 @@ void AgentScreen::SetContact(std::string contact, std::string about, std::string
   contact_customer_ = std::move(customer);
 }
 
+void AgentScreen::SetView(std::string title, std::vector<std::string> lines) {
+  view_title_ = std::move(title);
+  view_ = std::move(lines);
+}
+
 void AgentScreen::SetComplaint(std::string complaint, std::string step_title, std::vector<std::string> answers) {
   complaint_ = std::move(complaint);
   complaint_step_ = std::move(step_title);
@@ -171,42 +177,10 @@ void AgentScreen::RenderOffer(int width, absl::Time now, std::vector<ScreenLine>
                                o.reference().empty() ? "" : absl::StrCat(" (", o.reference(), ")"), " · waited ",
                                o.waited().seconds(), " s · ", left, " s left to answer"),
                   Emphasis::kAlert});
-  const v1::CustomerContext& pop = o.screen_pop();
-  if (pop.has_customer()) {
-    const v1::Customer& c = pop.customer();
-    out->push_back({absl::StrCat("  ", c.display_name(), "  [", c.customer_number(), "]"), Emphasis::kTitle});
-    out->push_back({absl::StrCat("  tier ", Word(v1::CustomerTier_Name(c.tier()), "CUSTOMER_TIER_"), " · lifecycle ",
-                                 Word(v1::LifecycleState_Name(c.lifecycle_state()), "LIFECYCLE_STATE_"),
-                                 c.owner_agent().empty() ? "" : absl::StrCat(" · owner ", c.owner_agent()))});
-    if (!c.preferences().empty()) {
-      std::vector<std::string> usual;
-      for (const auto& [key, value] : c.preferences()) usual.push_back(absl::StrCat(key, "=", value));
-      std::sort(usual.begin(), usual.end());
-      out->push_back({OneLine(absl::StrCat("  usual: ", absl::StrJoin(usual, ", ")))});
-    }
-    out->push_back({absl::StrCat("  open tickets ", pop.open_tickets_size(), " · open complaints ",
-                                 pop.open_complaints_size())});
-    for (int i = 0; i < std::min(pop.open_tickets_size(), 3); ++i) {
-      const auto& t = pop.open_tickets(i);
-      out->push_back({OneLine(absl::StrCat("    ", t.name(), "  ", t.status(), "  ", t.subject()))});
-    }
-    for (int i = 0; i < std::min(pop.open_complaints_size(), 3); ++i) {
-      const auto& k = pop.open_complaints(i);
-      out->push_back({OneLine(absl::StrCat("    ", k.name(), "  step ", k.step(), "  ", k.category(),
-                                           k.severity().empty() ? "" : absl::StrCat(" (", k.severity(), ")")))});
-    }
-    if (pop.recent_interactions_size() > 0) out->push_back({"  latest:"});
-    for (int i = 0; i < std::min(pop.recent_interactions_size(), 5); ++i) {
-      const auto& x = pop.recent_interactions(i);
-      out->push_back({OneLine(absl::StrCat(
-          "    ", absl::FormatTime("%Y-%m-%d %H:%M", FromStamp(x.start_time()), absl::UTCTimeZone()), "  ",
-          absl::AsciiStrToLower(Word(v1::InteractionChannel_Name(x.channel()), "INTERACTION_CHANNEL_")), "  ",
-          x.outcome(), "  ", x.text()))});
-    }
-  } else if (!pop.normalized_phone_number().empty()) {
-    out->push_back({absl::StrCat("  unknown caller ", pop.normalized_phone_number(), " (no customer file yet)")});
-  } else {
-    out->push_back({"  no customer file"});
+  bool first = true;
+  for (auto& line : CustomerLines(o.screen_pop(), /*max_open=*/3, /*max_interactions=*/5)) {
+    out->push_back({absl::StrCat("  ", line), first ? Emphasis::kTitle : Emphasis::kNormal});
+    first = false;
   }
   out->push_back({"  [a] accept   [x] reject", Emphasis::kAlert});
   (void)width;
@@ -215,7 +189,7 @@ void AgentScreen::RenderOffer(int width, absl::Time now, std::vector<ScreenLine>
 std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time now) const {
   std::vector<ScreenLine> top, middle, bottom;
   // Status line.
-  std::string state = "connecting…";
+  std::string state = "logging in…";
   if (status_) {
     state = Word(v1::AgentState_Name(status_->state()), "AGENT_STATE_");
     if (!status_->reason().empty()) absl::StrAppend(&state, " (", Word(status_->reason(), "reasonCodes/"), ")");
@@ -258,6 +232,11 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
   } else if (status_ && status_->state() == v1::AGENT_STATE_NOT_READY) {
     middle.push_back({"Not ready. [r] to be ready."});
   }
+  if (!view_title_.empty() && !(offer_ && connection_ == Connection::kLive)) {
+    middle.push_back({""});
+    middle.push_back({absl::StrCat(view_title_, "   [Esc] close"), Emphasis::kTitle});
+    for (const auto& line : view_) middle.push_back({absl::StrCat("  ", line)});
+  }
   if (!complaint_.empty()) {
     middle.push_back({""});
     middle.push_back({absl::StrCat("COMPLAINT ", complaint_, " · step ", complaint_step_), Emphasis::kTitle});
@@ -269,7 +248,8 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
   }
 
   if (!notice_.empty()) bottom.push_back({notice_, notice_error_ ? Emphasis::kAlert : Emphasis::kNormal});
-  bottom.push_back({"[r] ready  [n] not ready  [a] accept  [x] reject  [e] end  [w] wrap-up  [c] complaint  [q] quit",
+  bottom.push_back({"[q]uit [r]eady [n]ot-ready [a]ccept [x]reject [e]nd [w]rap-up [c]omplaint [/]customer "
+                    "[k]tickets [l]follow-ups",
                     Emphasis::kDim});
 
   // A short terminal keeps the status, the start of the middle (the offer's first lines:

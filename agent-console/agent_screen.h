@@ -64,6 +64,10 @@ class AgentScreen {
   // step's title and the answers so far); all empty: no form open.
   void SetComplaint(std::string complaint, std::string step_title, std::vector<std::string> answers);
   void Notice(std::string text, bool error = false);
+  // A view the agent asked for (a customer's file, their tickets, their follow-ups), under
+  // the contact; an offer covers it. Empty title: none.
+  void SetView(std::string title, std::vector<std::string> lines);
+  bool has_view() const { return !view_title_.empty(); }
 
   std::vector<ScreenLine> Render(int width, int height, absl::Time now) const;
 
@@ -98,6 +102,8 @@ class AgentScreen {
   std::string notice_;
   bool notice_error_ = false;
   std::vector<std::string> reminders_;  // the latest few
+  std::string view_title_;
+  std::vector<std::string> view_;
   static inline const std::string empty_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -19,6 +20,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <toml++/toml.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -44,6 +46,53 @@ struct Options {
   bool json = false;
   int timeout_ms = 5000;
 };
+
+// The console's settings file: `--config FILE`, else $DESK_CONSOLE_CONFIG, else
+// $XDG_CONFIG_HOME/desk-console.toml or ~/.config/desk-console.toml when it exists. Keys:
+// address, token, timeout_ms. The environment (DESK_ADDRESS, DESK_TOKEN) and the flags
+// override it. Returns an error naming the file and the key, or "".
+std::string LoadSettings(int argc, char** argv, Options* options) {
+  std::string path;
+  bool required = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) path = argv[i + 1];
+    if (arg.starts_with("--config=")) path = std::string(arg.substr(9));
+  }
+  required = !path.empty();
+  if (path.empty()) {
+    if (const char* env = std::getenv("DESK_CONSOLE_CONFIG")) {
+      path = env;
+      required = true;
+    } else if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+      path = std::string(xdg) + "/desk-console.toml";
+    } else if (const char* home = std::getenv("HOME")) {
+      path = std::string(home) + "/.config/desk-console.toml";
+    }
+  }
+  if (path.empty()) return "";
+  if (!required && !std::ifstream(path).good()) return "";
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& error) {
+    return absl::StrCat(path, ": ", std::string(error.description()));
+  }
+  for (const auto& [key, value] : table) {
+    const std::string_view name = key.str();
+    if (name == "address" && value.is_string()) {
+      options->address = *value.value<std::string>();
+    } else if (name == "token" && value.is_string()) {
+      options->token = *value.value<std::string>();
+    } else if (name == "timeout_ms" && value.is_integer()) {
+      options->timeout_ms = static_cast<int>(*value.value<int64_t>());
+    } else {
+      return absl::StrCat(path, ": ", std::string(name),
+                          ": not a setting of the console (address and token: text, timeout_ms: a number)");
+    }
+  }
+  return "";
+}
 
 std::unique_ptr<grpc::ClientContext> NewContext(const Options& options) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -322,6 +371,12 @@ int RunAgentSession(const Options& options, const std::shared_ptr<grpc::Channel>
 int main(int argc, char** argv) {
   CLI::App app{"desk-console: the service desk's agent console"};
   Options options;
+  if (const std::string error = LoadSettings(argc, argv, &options); !error.empty()) {
+    std::cerr << "desk-console: " << error << std::endl;
+    return 2;
+  }
+  std::string config_path;
+  app.add_option("--config", config_path, "settings file (address, token, timeout_ms; env DESK_CONSOLE_CONFIG)");
   if (const char* env = std::getenv("DESK_ADDRESS")) options.address = env;
   if (const char* env = std::getenv("DESK_TOKEN")) options.token = env;
   app.add_option("--address", options.address, "servicedeskd address (env DESK_ADDRESS)");
@@ -515,7 +570,7 @@ int main(int argc, char** argv) {
   }
   if (*agent) return RunAgentSession(options, channel);
   if (*wallboard) {
-    return servicedesk::console::RunWallboard(channel, servicedesk::console::TerminalOptions{options.token, ""});
+    return servicedesk::console::RunWallboard(channel, servicedesk::console::TerminalOptions{options.token, "", ""});
   }
   if (*ui) {
     // The agent's name is the server's to say (the token's principal); Ping tells it.
@@ -525,7 +580,8 @@ int main(int argc, char** argv) {
     if (diagnostics->Ping(NewContext(options).get(), v1::PingRequest(), &who).ok() && !who.principal().empty()) {
       label = Trim(who.principal(), "agents/");
     }
-    return servicedesk::console::RunTerminal(channel, servicedesk::console::TerminalOptions{options.token, label});
+    return servicedesk::console::RunTerminal(
+        channel, servicedesk::console::TerminalOptions{options.token, label, who.principal()});
   }
   if (*ticket_cmd) {
     auto tickets = v1::TicketService::NewStub(channel);

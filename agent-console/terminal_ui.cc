@@ -2,6 +2,7 @@
 
 #include <curses.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <clocale>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,8 +21,11 @@
 #include "absl/time/clock.h"
 #include "agent-console/agent_screen.h"
 #include "agent-console/complaint_form.h"
+#include "agent-console/console_views.h"
 #include "agent-console/wallboard_screen.h"
 #include "servicedesk/v1/complaint.grpc.pb.h"
+#include "servicedesk/v1/customer.grpc.pb.h"
+#include "servicedesk/v1/ticket.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/supervisor.grpc.pb.h"
 
@@ -283,11 +288,72 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
   }
 }
 
+// [/]: a customer by phone number, customer number or the start of their name; several
+// matches are listed to choose from; the file and history are shown under the contact.
+void CustomerSearch(v1::CustomerService::Stub* customers, const std::string& token, AgentScreen& screen) {
+  auto query = Prompt("customer: phone, customer number or name: ");
+  if (!query || query->empty()) return;
+  v1::GetCustomerContextRequest request;
+  request.set_interaction_limit(20);
+  request.set_contact(screen.contact());
+  const bool phone = (*query)[0] == '+' || std::all_of(query->begin(), query->end(), [](char c) {
+                       return absl::ascii_isdigit(c) || c == ' ' || c == '-' || c == '/';
+                     });
+  if (phone) {
+    request.set_phone_number(*query);
+  } else {
+    std::vector<v1::Customer> found;
+    v1::LookupCustomersRequest by_number;
+    by_number.set_customer_number(*query);
+    v1::LookupCustomersResponse numbered;
+    if (customers->LookupCustomers(Call(token).get(), by_number, &numbered).ok()) {
+      found.assign(numbered.customers().begin(), numbered.customers().end());
+    }
+    if (found.empty()) {
+      v1::ListCustomersRequest by_name;
+      by_name.set_name_prefix(*query);
+      by_name.set_page_size(9);
+      v1::ListCustomersResponse named;
+      if (auto status = customers->ListCustomers(Call(token).get(), by_name, &named); !status.ok()) {
+        screen.Notice(status.error_message(), true);
+        return;
+      }
+      found.assign(named.customers().begin(), named.customers().end());
+    }
+    if (found.empty()) {
+      screen.Notice(absl::StrCat("no customer found for '", *query, "'"), true);
+      return;
+    }
+    std::size_t chosen = 0;
+    if (found.size() > 1) {
+      screen.SetView(absl::StrCat("customers matching '", *query, "'"), CustomerChoices(found));
+      Paint(screen);
+      auto which = Prompt(absl::StrCat("which one (1-", found.size(), "): "));
+      int index = 0;
+      if (!which || !absl::SimpleAtoi(*which, &index) || index < 1 || index > static_cast<int>(found.size())) {
+        screen.SetView("", {});
+        return;
+      }
+      chosen = static_cast<std::size_t>(index - 1);
+    }
+    request.set_customer(found[chosen].name());
+  }
+  v1::CustomerContext context;
+  if (auto status = customers->GetCustomerContext(Call(token).get(), request, &context); !status.ok()) {
+    screen.Notice(status.error_message(), true);
+    return;
+  }
+  screen.SetView("customer file", CustomerLines(context, /*max_open=*/10, /*max_interactions=*/20));
+  screen.Notice("");
+}
+
 }  // namespace
 
 int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
   auto agents = v1::AgentService::NewStub(channel);
   auto complaints = v1::ComplaintService::NewStub(channel);
+  auto customers = v1::CustomerService::NewStub(channel);
+  auto tickets = v1::TicketService::NewStub(channel);
   AgentScreen screen(options.agent_label);
   StreamReader<v1::AgentEvent> session(
       [stub = agents.get()](grpc::ClientContext* context) { return stub->Connect(context, v1::ConnectRequest()); },
@@ -372,6 +438,40 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
       }
       case 'c':
         if (live) ComplaintFlow(complaints.get(), options.token, screen);
+        break;
+      case '/':
+        CustomerSearch(customers.get(), options.token, screen);
+        break;
+      case 'k': {
+        v1::ListTicketsRequest request;
+        request.set_assignee(options.agent);
+        request.set_open_only(true);
+        request.set_page_size(20);
+        v1::ListTicketsResponse response;
+        auto status = tickets->ListTickets(Call(options.token).get(), request, &response);
+        if (status.ok()) {
+          screen.SetView("my open tickets", TicketLines(response));
+        } else {
+          screen.Notice(status.error_message(), true);
+        }
+        break;
+      }
+      case 'l': {
+        v1::ListComplaintsRequest request;
+        request.set_owner(options.agent);
+        request.set_step(v1::COMPLAINT_STEP_FOLLOW_UP);
+        request.set_page_size(20);
+        v1::ListComplaintsResponse response;
+        auto status = complaints->ListComplaints(Call(options.token).get(), request, &response);
+        if (status.ok()) {
+          screen.SetView("my complaints waiting for a follow-up", FollowUpLines(response));
+        } else {
+          screen.Notice(status.error_message(), true);
+        }
+        break;
+      }
+      case 27:  // Escape: close the view
+        screen.SetView("", {});
         break;
       case 'w': {
         if (!live) break;

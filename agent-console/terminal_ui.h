@@ -16,6 +16,7 @@ namespace servicedesk::console {
 struct TerminalOptions {
   std::string token;        // bearer token of the agent
   std::string agent_label;  // shown on the status line
+  std::string agent;        // agents/{id}: the token's principal (their tickets, follow-ups)
 };
 
 // Runs until the agent quits ([q]); returns the process's exit code.

@@ -127,7 +127,7 @@ class ConsoleUiTest(unittest.TestCase):
                   {"DESK_ADDRESS": process.address(), "DESK_TOKEN": AGENT_TOKEN, "LANG": "C.UTF-8",
                    "TERM": "xterm-256color"})
         self.addCleanup(ui.close)
-        ui.wait_for("a-1 · NOT_READY (login)", "connected", "[q] quit")
+        ui.wait_for("a-1 · NOT_READY (login)", "connected", "[q]uit")
 
         ui.keys("r")
         ui.wait_for("a-1 · READY", "Ready: waiting for a contact.")
@@ -194,13 +194,28 @@ class ConsoleUiTest(unittest.TestCase):
         ui.keys("Enter")
         ui.wait_for("wrap-up done", "a-1 · READY")
 
+        # The customer search: by the start of the name, the file and its history on screen.
+        ui.keys("/")
+        ui.wait_for("customer: phone, customer number or name")
+        ui.keys("王小", "Enter")
+        ui.wait_for("customer file   [Esc] close", "asked about the late checkout", "open complaints 1")
+        ui.keys("Escape")
+        deadline = time.monotonic() + 10
+        while "customer file   [Esc] close" in ui.screen():
+            self.assertLess(time.monotonic(), deadline, "Escape did not close the view")
+            time.sleep(0.1)
+        ui.keys("k")
+        ui.wait_for("my open tickets", "no open ticket")
+        ui.keys("l")
+        ui.wait_for("my complaints waiting for a follow-up", "no complaint waiting for a follow-up")
+
         history = customers.ListInteractions(pb.ListInteractionsRequest(parent=created.name))
         codes = [i.wrap_up_code for i in history.interactions]
         self.assertIn("billing-question", codes)
 
         ui.keys("q")
         deadline = time.monotonic() + 10
-        while "[q] quit" in ui.screen():
+        while "[q]uit" in ui.screen():
             if time.monotonic() > deadline:
                 self.fail("the console did not quit")
             time.sleep(0.1)
@@ -284,6 +299,22 @@ class ConsoleScriptedTest(unittest.TestCase):
 
         unreachable = self.run_console("ping", address="127.0.0.1:1")
         self.assertEqual(unreachable.returncode, 3)
+
+        # A settings file gives the address and the token; a key it does not know is a usage error.
+        settings = os.path.join(self.process.workdir, "desk-console.toml")
+        with open(settings, "w", encoding="utf-8") as out:
+            out.write(f'address = "{self.process.address()}"\ntoken = "{SUPERVISOR}"\n')
+        env = {k: v for k, v in os.environ.items() if k not in ("DESK_ADDRESS", "DESK_TOKEN")}
+        pinged = subprocess.run([console_binary(), "--config", settings, "ping"], capture_output=True, text=True,
+                                env=env, timeout=30)
+        self.assertEqual(pinged.returncode, 0, pinged.stderr)
+        self.assertIn("supervisors/s-1", pinged.stdout)
+        with open(settings, "a", encoding="utf-8") as out:
+            out.write('colour = "red"\n')
+        wrong = subprocess.run([console_binary(), "--config", settings, "ping"], capture_output=True, text=True,
+                               env=env, timeout=30)
+        self.assertEqual(wrong.returncode, 2)
+        self.assertIn("colour: not a setting of the console", wrong.stderr)
 
         stats = self.run_console("--json", "queue", "stats", "billing")
         self.assertEqual(stats.returncode, 0, stats.stderr)

@@ -67,7 +67,7 @@ TEST_F(AgentScreenTest, TheStatusLineShowsStateReasonAndTimeInState) {
   EXPECT_EQ(lines[0].text, " a-1 · NOT_READY (lunch) · 1:23 · connected");
   EXPECT_THAT(Text(lines), HasSubstr("Not ready. [r] to be ready."));
   EXPECT_EQ(lines.size(), 20u);
-  EXPECT_THAT(lines.back().text, HasSubstr("[q] quit"));
+  EXPECT_THAT(lines.back().text, HasSubstr("[q]uit"));
 }
 
 TEST_F(AgentScreenTest, AnOfferShowsTheCallersFileAndTheSecondsLeft) {
@@ -126,7 +126,7 @@ TEST_F(AgentScreenTest, AShortTerminalKeepsTheCallerAndTheKeysOfAnOffer) {
   EXPECT_THAT(text, HasSubstr("OFFER"));
   EXPECT_THAT(text, HasSubstr("Ada Lovelace"));
   EXPECT_THAT(text, HasSubstr("[a] accept"));
-  EXPECT_THAT(lines.back().text, HasSubstr("[r] ready"));
+  EXPECT_THAT(lines.back().text, HasSubstr("[r]eady"));
 }
 
 TEST_F(AgentScreenTest, EveryLineFitsANarrowTerminalWithoutSplittingACharacter) {
