@@ -78,6 +78,7 @@ class AgentScreen {
   // and its caller's file (customers/{id}, empty when unknown).
   std::string offer_about() const;
   std::string offer_customer() const;
+  std::string offer_reference() const { return offer_ ? offer_->reference() : ""; }
   const std::string& contact_customer() const { return contact_customer_; }
   const std::string& complaint() const { return complaint_; }
   v1::AgentState state() const { return status_ ? status_->state() : v1::AGENT_STATE_UNSPECIFIED; }

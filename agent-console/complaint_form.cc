@@ -57,7 +57,7 @@ std::string ComplaintForm::StepTitle(v1::ComplaintStep step) {
     case v1::COMPLAINT_STEP_VENTING: return "1 venting: let the customer speak, then note it";
     case v1::COMPLAINT_STEP_RECORDING: return "2 recording: what it is about";
     case v1::COMPLAINT_STEP_RESOLUTION: return "3 resolution: propose, and the customer's answer";
-    case v1::COMPLAINT_STEP_FOLLOW_UP: return "4 follow-up: scheduled, made later";
+    case v1::COMPLAINT_STEP_FOLLOW_UP: return "4 follow-up: the call back, and how it went";
     case v1::COMPLAINT_STEP_CLOSED: return "closed";
     default: return "unknown step";
   }
@@ -92,6 +92,16 @@ std::vector<FormField> ComplaintForm::Fields(v1::ComplaintStep step, const std::
       fields.push_back({"accepted", "did the customer accept it (y/n)", true, {}, Kind::kYesNo});
       return fields;
     }
+    case v1::COMPLAINT_STEP_FOLLOW_UP: {
+      std::vector<FormField> fields = {{"reached", "was the customer reached (y/n)", true, {}, Kind::kYesNo}};
+      const std::string reached = absl::AsciiStrToLower(Value(values, "reached"));
+      if (reached == "y" || reached == "yes") {
+        fields.push_back({"satisfaction", "satisfaction, 1 (very unhappy) to 5 (very happy)", true, {}, Kind::kScore});
+        fields.push_back({"solved", "is the problem really solved (y/n)", true, {}, Kind::kYesNo});
+      }
+      fields.push_back({"comment", "comment (Enter: none)", false, {}, Kind::kText});
+      return fields;
+    }
     default:
       return {};
   }
@@ -115,6 +125,11 @@ std::string ComplaintForm::Check(const FormField& field, const std::string& answ
     case FormField::Kind::kYesNo: {
       const std::string lower = absl::AsciiStrToLower(value);
       if (lower != "y" && lower != "n" && lower != "yes" && lower != "no") return "y or n";
+      break;
+    }
+    case FormField::Kind::kScore: {
+      int score = 0;
+      if (!absl::SimpleAtoi(value, &score) || score < 1 || score > 5) return "1 to 5";
       break;
     }
     case FormField::Kind::kText:
@@ -169,6 +184,26 @@ v1::ProposeResolutionRequest ComplaintForm::Proposal(const std::string& complain
   if (kind == "other") proposal->set_description(Value(values, "description"));
   const std::string accepted = absl::AsciiStrToLower(Value(values, "accepted"));
   proposal->set_accepted(accepted == "y" || accepted == "yes");
+  return request;
+}
+
+v1::RecordFollowUpRequest ComplaintForm::FollowUp(const std::string& complaint,
+                                                 const std::map<std::string, std::string>& values) {
+  v1::RecordFollowUpRequest request;
+  request.set_complaint(complaint);
+  auto* result = request.mutable_result();
+  const auto yes = [&](const std::string& key) {
+    const std::string v = absl::AsciiStrToLower(Value(values, key));
+    return v == "y" || v == "yes";
+  };
+  result->set_reached(yes("reached"));
+  if (result->reached()) {
+    int score = 0;
+    (void)absl::SimpleAtoi(Value(values, "satisfaction"), &score);
+    result->set_satisfaction(score);
+    result->set_solved(yes("solved"));
+  }
+  result->set_comment(Value(values, "comment"));
   return request;
 }
 

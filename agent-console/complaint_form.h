@@ -1,8 +1,8 @@
 #pragma once
 
 // The guided complaint form of the interactive console: the four steps of DOMAIN.md's
-// complaint handling (venting, recording, resolution; the follow-up is scheduled by the
-// server), each with its required fields, asked one at a time and checked as they are
+// complaint handling (venting, recording, resolution, and the follow-up call the server
+// schedules and routes back as a task), each with its required fields, asked one at a time and checked as they are
 // typed, so that a step cannot be sent incomplete and no step can be skipped: the form
 // offers only the complaint's current step. The server checks everything again (and keeps
 // the order); the form spares the agent a refusal.
@@ -23,13 +23,13 @@ struct FormField {
   std::string question;              // "what did the customer say (notes)"
   bool required = true;
   std::vector<std::string> choices;  // when not empty: the answer must be one of these
-  enum class Kind { kText, kMinutes, kAmount, kYesNo } kind = Kind::kText;
+  enum class Kind { kText, kMinutes, kAmount, kYesNo, kScore } kind = Kind::kText;
 };
 
 class ComplaintForm {
  public:
-  // The fields of the step the complaint is in (VENTING, RECORDING, RESOLUTION); empty for
-  // FOLLOW_UP and CLOSED (nothing to fill in now). `values` so far: a field that depends on
+  // The fields of the step the complaint is in (VENTING, RECORDING, RESOLUTION, FOLLOW_UP);
+  // empty when CLOSED. `values` so far: a field that depends on
   // another (the amount of a refund) is asked only when it applies.
   static std::vector<FormField> Fields(v1::ComplaintStep step, const std::map<std::string, std::string>& values);
 
@@ -41,6 +41,8 @@ class ComplaintForm {
   static v1::RecordDetailsRequest Details(const std::string& complaint, const std::map<std::string, std::string>& values);
   static v1::ProposeResolutionRequest Proposal(const std::string& complaint,
                                                const std::map<std::string, std::string>& values);
+  static v1::RecordFollowUpRequest FollowUp(const std::string& complaint,
+                                            const std::map<std::string, std::string>& values);
 
   // "venting", "recording", ... as the steps are named on screen.
   static std::string StepTitle(v1::ComplaintStep step);

@@ -275,6 +275,9 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
         status =
             complaints->ProposeResolution(Call(token).get(), ComplaintForm::Proposal(complaint.name(), values), &next);
         break;
+      case v1::COMPLAINT_STEP_FOLLOW_UP:
+        status = complaints->RecordFollowUp(Call(token).get(), ComplaintForm::FollowUp(complaint.name(), values), &next);
+        break;
       default:
         return;
     }
@@ -284,7 +287,19 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
     }
     screen.Notice(absl::StrCat(complaint.name(), ": ", ComplaintForm::StepTitle(complaint.step()).substr(2),
                                " recorded"));
+    const bool moved_on = next.step() != complaint.step();
     complaint = std::move(next);
+    if (!moved_on) {
+      // A refused proposal, a customer not reached: the step stays; [c] asks it again.
+      screen.SetComplaint(complaint.name(), ComplaintForm::StepTitle(complaint.step()), {});
+      return;
+    }
+    if (complaint.step() == v1::COMPLAINT_STEP_FOLLOW_UP) {
+      // The follow-up is a call back later, routed as a task: nothing to fill in now.
+      screen.SetComplaint(complaint.name(), ComplaintForm::StepTitle(complaint.step()), {});
+      screen.Notice(absl::StrCat(complaint.name(), ": resolved; the follow-up is scheduled"));
+      return;
+    }
   }
 }
 
@@ -416,7 +431,14 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         const std::string about = screen.offer_about();
         const std::string customer = screen.offer_customer();
         auto status = agents->AcceptOffer(Call(options.token).get(), request, &response);
-        if (status.ok()) screen.SetContact(response.contact(), about, customer);
+        const std::string reference = screen.offer_reference();
+        if (status.ok()) {
+          screen.SetContact(response.contact(), about, customer);
+          // A complaint's follow-up task: [c] records the call back on that complaint.
+          if (absl::StartsWith(reference, "complaints/")) {
+            screen.SetComplaint(reference, ComplaintForm::StepTitle(v1::COMPLAINT_STEP_FOLLOW_UP), {});
+          }
+        }
         report(status, absl::StrCat("accepted: ", response.contact()));
         break;
       }

@@ -172,6 +172,30 @@ class ConsoleUiTest(unittest.TestCase):
         self.assertEqual(len(complaints.complaints), 1)
         complaint = complaints.complaints[0]
         self.assertEqual(complaint.step, S.complaint_pb2.COMPLAINT_STEP_RESOLUTION)
+
+        # [c] goes on where the form was left: an apology the customer accepts.
+        ui.keys("c")
+        ui.wait_for("the solution proposed [refund/replacement/repair/compensation/apology/explanation/other]")
+        ui.keys("apology", "Enter")
+        ui.wait_for("did the customer accept it")
+        ui.keys("y", "Enter")
+        ui.wait_for("resolved; the follow-up is scheduled", "4 follow-up")
+        # The follow-up, recorded on the same call here (it is normally a call back).
+        ui.keys("c")
+        ui.wait_for("was the customer reached (y/n)")
+        ui.keys("y", "Enter")
+        ui.wait_for("satisfaction, 1 (very unhappy) to 5 (very happy)")
+        ui.keys("9", "Enter")
+        ui.wait_for("satisfaction: 1 to 5")
+        ui.keys("5", "Enter")
+        ui.wait_for("is the problem really solved")
+        ui.keys("y", "Enter")
+        ui.wait_for("comment (Enter: none)")
+        ui.keys("Enter")
+        ui.wait_for("step closed")
+        complaint = process.complaints(ADMIN).GetComplaint(S.complaint_pb2.GetComplaintRequest(name=complaint.name))
+        self.assertEqual(complaint.step, S.complaint_pb2.COMPLAINT_STEP_CLOSED)
+        self.assertEqual(complaint.follow_ups[-1].satisfaction, 5)
         self.assertEqual(complaint.venting.mood, S.complaint_pb2.CUSTOMER_MOOD_ANGRY)
         self.assertEqual(complaint.details.severity, S.complaint_pb2.COMPLAINT_SEVERITY_HIGH)
         self.assertEqual(complaint.source_reference.split("/")[0], "contacts")
@@ -198,7 +222,7 @@ class ConsoleUiTest(unittest.TestCase):
         ui.keys("/")
         ui.wait_for("customer: phone, customer number or name")
         ui.keys("王小", "Enter")
-        ui.wait_for("customer file   [Esc] close", "asked about the late checkout", "open complaints 1")
+        ui.wait_for("customer file   [Esc] close", "asked about the late checkout", "open complaints 0")
         ui.keys("Escape")
         deadline = time.monotonic() + 10
         while "customer file   [Esc] close" in ui.screen():

@@ -32,7 +32,10 @@ TEST(ComplaintFormTest, EachStepAsksItsOwnFieldsAndTheLaterStepsNone) {
             (std::vector<std::string>{"kind", "amount", "currency", "accepted"}));
   EXPECT_EQ(Keys(ComplaintForm::Fields(v1::COMPLAINT_STEP_RESOLUTION, {{"kind", "other"}})),
             (std::vector<std::string>{"kind", "description", "accepted"}));
-  EXPECT_TRUE(ComplaintForm::Fields(v1::COMPLAINT_STEP_FOLLOW_UP, {}).empty());
+  EXPECT_EQ(Keys(ComplaintForm::Fields(v1::COMPLAINT_STEP_FOLLOW_UP, {})),
+            (std::vector<std::string>{"reached", "comment"}));
+  EXPECT_EQ(Keys(ComplaintForm::Fields(v1::COMPLAINT_STEP_FOLLOW_UP, {{"reached", "y"}})),
+            (std::vector<std::string>{"reached", "satisfaction", "solved", "comment"}));
   EXPECT_TRUE(ComplaintForm::Fields(v1::COMPLAINT_STEP_CLOSED, {}).empty());
 }
 
@@ -79,6 +82,20 @@ TEST(ComplaintFormTest, TheStepsRequestsAreBuiltFromTheAnswers) {
   EXPECT_EQ(apology.proposal().kind(), v1::SOLUTION_KIND_APOLOGY);
   EXPECT_FALSE(apology.proposal().has_amount_cents());
   EXPECT_FALSE(apology.proposal().accepted());
+
+  const auto reached = ComplaintForm::FollowUp(
+      "complaints/4", {{"reached", "yes"}, {"satisfaction", "4"}, {"solved", "n"}, {"comment", "still waiting"}});
+  EXPECT_TRUE(reached.result().reached());
+  EXPECT_EQ(reached.result().satisfaction(), 4);
+  EXPECT_FALSE(reached.result().solved());
+  EXPECT_EQ(reached.result().comment(), "still waiting");
+  const auto unreached = ComplaintForm::FollowUp("complaints/4", {{"reached", "n"}});
+  EXPECT_FALSE(unreached.result().reached());
+  EXPECT_FALSE(unreached.result().has_satisfaction());  // refused by the server when not reached
+  EXPECT_FALSE(unreached.result().has_solved());
+  const auto follow_up = ComplaintForm::Fields(v1::COMPLAINT_STEP_FOLLOW_UP, {{"reached", "y"}});
+  EXPECT_EQ(ComplaintForm::Check(Field(follow_up, "satisfaction"), "6"), "1 to 5");
+  EXPECT_EQ(ComplaintForm::Check(Field(follow_up, "satisfaction"), "5"), "");
 }
 
 }  // namespace
