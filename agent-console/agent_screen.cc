@@ -102,10 +102,7 @@ void AgentScreen::Apply(const v1::AgentEvent& event, absl::Time now) {
     if (offer_ && status_->pending_offer() != offer_->name()) offer_.reset();
     if (status_->state() == v1::AGENT_STATE_READY || status_->state() == v1::AGENT_STATE_NOT_READY ||
         status_->state() == v1::AGENT_STATE_LOGGED_OUT) {
-      if (status_->active_calls() == 0) {
-        contact_.clear();
-        contact_customer_.clear();
-      }
+      if (status_->active_calls() == 0) SetContact("", "");
     }
   } else if (event.has_offer()) {
     offer_ = event.offer();
@@ -219,8 +216,8 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
     RenderOffer(width, now, &middle);
   } else if (!contact_.empty()) {
     const bool wrapping = status_ && status_->state() == v1::AGENT_STATE_WRAP_UP;
-    middle.push_back({absl::StrCat(wrapping ? "WRAP-UP of " : "ON CONTACT ", contact_,
-                                   contact_about_.empty() ? "" : absl::StrCat("  ", contact_about_)),
+    middle.push_back({OneLine(absl::StrCat(wrapping ? "WRAP-UP of " : "ON CONTACT ", contact_,
+                                           contact_about_.empty() ? "" : absl::StrCat("  ", contact_about_))),
                       Emphasis::kTitle});
     middle.push_back({wrapping ? "  [w] wrap-up done (code and notes)   [c] complaint"
                                : "  [e] end the contact   [c] complaint"});

@@ -46,7 +46,8 @@ std::optional<int64_t> Cents(const std::string& text) {
     }
     if (fraction.size() == 1) cents *= 10;
   }
-  if (units < 0 || cents < 0) return std::nullopt;
+  // A trillion is more than any refund; above it units * 100 could overflow.
+  if (units < 0 || cents < 0 || units > 1'000'000'000'000) return std::nullopt;
   return units * 100 + cents;
 }
 

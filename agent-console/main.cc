@@ -85,7 +85,9 @@ std::string LoadSettings(int argc, char** argv, Options* options) {
     } else if (name == "token" && value.is_string()) {
       options->token = *value.value<std::string>();
     } else if (name == "timeout_ms" && value.is_integer()) {
-      options->timeout_ms = static_cast<int>(*value.value<int64_t>());
+      const int64_t ms = *value.value<int64_t>();
+      if (ms < 1 || ms > 600000) return absl::StrCat(path, ": timeout_ms: must be 1 to 600000, got ", ms);
+      options->timeout_ms = static_cast<int>(ms);
     } else {
       return absl::StrCat(path, ": ", std::string(name),
                           ": not a setting of the console (address and token: text, timeout_ms: a number)");
@@ -553,6 +555,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (options.timeout_ms < 1 || options.timeout_ms > 600000) {
+    std::cerr << "desk-console: timeout_ms: must be 1 to 600000, got " << options.timeout_ms << std::endl;
+    return 2;
+  }
   auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
   if (*ping) {
     auto stub = v1::DiagnosticsService::NewStub(channel);
@@ -570,7 +576,7 @@ int main(int argc, char** argv) {
   }
   if (*agent) return RunAgentSession(options, channel);
   if (*wallboard) {
-    return servicedesk::console::RunWallboard(channel, servicedesk::console::TerminalOptions{options.token, "", ""});
+    return servicedesk::console::RunWallboard(channel, servicedesk::console::TerminalOptions{options.token, "", "", options.timeout_ms});
   }
   if (*ui) {
     // The agent's name is the server's to say (the token's principal); Ping tells it.
@@ -581,7 +587,7 @@ int main(int argc, char** argv) {
       label = Trim(who.principal(), "agents/");
     }
     return servicedesk::console::RunTerminal(
-        channel, servicedesk::console::TerminalOptions{options.token, label, who.principal()});
+        channel, servicedesk::console::TerminalOptions{options.token, label, who.principal(), options.timeout_ms});
   }
   if (*ticket_cmd) {
     auto tickets = v1::TicketService::NewStub(channel);

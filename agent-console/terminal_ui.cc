@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <clocale>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <map>
@@ -123,26 +124,46 @@ class StreamReader {
   bool stopping_ = false;
 };
 
+// Each command's deadline (TerminalOptions::timeout_ms), set by the mode that runs.
+std::chrono::milliseconds call_deadline = 5000ms;
+
 std::unique_ptr<grpc::ClientContext> Call(const std::string& token) {
   auto context = std::make_unique<grpc::ClientContext>();
   if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-  context->set_deadline(std::chrono::system_clock::now() + 5s);
+  context->set_deadline(std::chrono::system_clock::now() + call_deadline);
   return context;
 }
 
 // A line typed at the bottom of the screen (Enter ends it, Escape cancels: nullopt).
+// Run while a prompt waits for keys (the screen's own loop is paused): the streams' news
+// applied and the screen painted again above the prompt, so nothing shown goes stale.
+std::function<void()> while_prompting;
+
+// A line typed at the bottom of the screen (Enter ends it, Escape cancels: nullopt).
 std::optional<std::string> Prompt(const std::string& question) {
-  const int row = LINES - 1;
   std::string text;
   for (;;) {
+    const int row = std::max(0, LINES - 1);  // again each time: the terminal may be resized
+    // The end of a long answer stays in view (the typing point).
+    std::string shown = text;
+    bool cut = false;
+    while (!shown.empty() && DisplayWidth(absl::StrCat(question, cut ? "…" : "", shown, "_")) > COLS) {
+      std::size_t drop = 1;
+      while (drop < shown.size() && (static_cast<unsigned char>(shown[drop]) & 0xC0) == 0x80) ++drop;
+      shown.erase(0, drop);
+      cut = true;
+    }
     move(row, 0);
     clrtoeol();
     attron(A_BOLD);
-    addstr(FitWidth(absl::StrCat(question, text, "_"), COLS).c_str());
+    addstr(FitWidth(absl::StrCat(question, cut ? "…" : "", shown, "_"), COLS).c_str());
     attroff(A_BOLD);
     refresh();
     const int key = getch();
-    if (key == ERR) continue;
+    if (key == ERR) {
+      if (while_prompting) while_prompting();
+      continue;
+    }
     if (key == '\n' || key == KEY_ENTER || key == '\r') return text;
     if (key == 27) return std::nullopt;
     if (key == KEY_BACKSPACE || key == 127 || key == 8) {
@@ -151,7 +172,10 @@ std::optional<std::string> Prompt(const std::string& question) {
       if (!text.empty()) text.pop_back();
       continue;
     }
-    if (key >= 0x20 && key < 0x100 && text.size() < 500) text.push_back(static_cast<char>(key));
+    if (key < 0x20 || key >= 0x100) continue;  // function keys and controls
+    // At most 500 bytes, never cutting a character: a continuation byte always goes in.
+    const bool continuation = (key & 0xC0) == 0x80;
+    if (text.size() < 500 || continuation) text.push_back(static_cast<char>(key));
   }
 }
 
@@ -174,16 +198,48 @@ void PaintLines(const std::vector<ScreenLine>& lines) {
 
 void Paint(const AgentScreen& screen) { PaintLines(screen.Render(COLS, LINES, absl::Now())); }
 
-void StartScreen() {
-  std::setlocale(LC_ALL, "");  // UTF-8 names: widths and ncursesw's output
-  initscr();
-  cbreak();
-  noecho();
-  keypad(stdscr, TRUE);
-  set_escdelay(100);  // Escape leaves a prompt at once, not after a second
-  curs_set(0);
-  timeout(250);  // the screen's clocks move even without a key
-}
+// The terminal in curses mode for the guard's life, and restored however the UI ends (an
+// exception included). False when the terminal cannot be used (no or an unknown TERM).
+class ScreenGuard {
+ public:
+  ScreenGuard() {
+    std::setlocale(LC_ALL, "");  // UTF-8 names: widths and ncursesw's output
+    screen_ = newterm(nullptr, stdout, stdin);
+    if (screen_ == nullptr) return;
+    cbreak();
+    noecho();
+    keypad(stdscr, TRUE);
+    set_escdelay(100);  // Escape leaves a prompt at once, not after a second
+    curs_set(0);
+    timeout(250);  // the screen's clocks move even without a key
+  }
+  ~ScreenGuard() {
+    if (screen_ == nullptr) return;
+    endwin();
+    delscreen(screen_);
+  }
+  bool ok() const { return screen_ != nullptr; }
+
+ private:
+  SCREEN* screen_ = nullptr;
+};
+
+// getch() answering ERR at once, again and again, means the input is gone (the terminal
+// closed): the UI ends instead of spinning.
+class InputWatch {
+ public:
+  bool Gone(int key) {
+    const auto now = std::chrono::steady_clock::now();
+    if (key != ERR || now - last_ > 50ms) quick_ = 0;
+    else ++quick_;
+    last_ = now;
+    return quick_ > 200;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  int quick_ = 0;
+};
 
 // The guided complaint form for the caller of the current contact: opens the complaint
 // (once per contact), then asks the fields of its current step one by one, checking each,
@@ -194,12 +250,12 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
     screen.Notice("a complaint is taken on a contact: accept one first", true);
     return;
   }
-  if (screen.contact_customer().empty()) {
-    screen.Notice("the caller has no customer file: a complaint needs one", true);
-    return;
-  }
   v1::Complaint complaint;
   if (screen.complaint().empty()) {
+    if (screen.contact_customer().empty()) {
+      screen.Notice("the caller has no customer file: a complaint needs one", true);
+      return;
+    }
     screen.SetComplaint("(new)", "opening", {});
     Paint(screen);
     auto summary = Prompt("the complaint in a few words: ");
@@ -229,6 +285,19 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
   }
   for (;;) {
     const std::string title = ComplaintForm::StepTitle(complaint.step());
+    if (complaint.step() == v1::COMPLAINT_STEP_FOLLOW_UP && complaint.follow_up_contact() != screen.contact()) {
+      // The follow-up is the call back the desk routes as a task when it is due; it is
+      // recorded on that task's contact, not on another call.
+      screen.SetComplaint(complaint.name(), title, {});
+      screen.Notice(absl::StrCat(complaint.name(), ": the follow-up is recorded on its call back, offered as a task",
+                                 complaint.has_follow_up_due_time()
+                                     ? absl::StrCat(" at ", absl::FormatTime("%Y-%m-%d %H:%M",
+                                                                             absl::FromUnixSeconds(
+                                                                                 complaint.follow_up_due_time().seconds()),
+                                                                             absl::UTCTimeZone()))
+                                     : ""));
+      return;
+    }
     std::map<std::string, std::string> values;
     std::vector<std::string> answers;
     screen.SetComplaint(complaint.name(), title, answers);
@@ -290,8 +359,10 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
     const bool moved_on = next.step() != complaint.step();
     complaint = std::move(next);
     if (!moved_on) {
-      // A refused proposal, a customer not reached: the step stays; [c] asks it again.
-      screen.SetComplaint(complaint.name(), ComplaintForm::StepTitle(complaint.step()), {});
+      // A refused proposal: the step stays, [c] asks it again. A customer not reached: the
+      // next attempt is another call back.
+      screen.SetComplaint(complaint.step() == v1::COMPLAINT_STEP_FOLLOW_UP ? "" : complaint.name(),
+                          ComplaintForm::StepTitle(complaint.step()), {});
       return;
     }
     if (complaint.step() == v1::COMPLAINT_STEP_FOLLOW_UP) {
@@ -365,6 +436,12 @@ void CustomerSearch(v1::CustomerService::Stub* customers, const std::string& tok
 }  // namespace
 
 int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
+  ScreenGuard terminal;
+  if (!terminal.ok()) {
+    std::fprintf(stderr, "desk-console: this terminal cannot be drawn on (TERM unset or unknown)\n");
+    return 2;
+  }
+  call_deadline = std::chrono::milliseconds(options.timeout_ms);
   auto agents = v1::AgentService::NewStub(channel);
   auto complaints = v1::ComplaintService::NewStub(channel);
   auto customers = v1::CustomerService::NewStub(channel);
@@ -373,7 +450,19 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
   StreamReader<v1::AgentEvent> session(
       [stub = agents.get()](grpc::ClientContext* context) { return stub->Connect(context, v1::ConnectRequest()); },
       options.token);
-  StartScreen();
+  const auto refresh = [&] {
+    for (auto& item : session.Take()) {
+      if (auto* event = std::get_if<v1::AgentEvent>(&item)) {
+        screen.Apply(*event, absl::Now());
+      } else {
+        const auto& change = std::get<ConnectionChange>(item);
+        screen.SetConnection(change.connection, change.detail, absl::Now());
+      }
+    }
+    Paint(screen);
+  };
+  while_prompting = refresh;
+  InputWatch input;
 
   const auto report = [&](const grpc::Status& status, const std::string& done) {
     if (status.ok()) {
@@ -384,16 +473,9 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
   };
   bool quit = false;
   while (!quit) {
-    for (auto& item : session.Take()) {
-      if (auto* event = std::get_if<v1::AgentEvent>(&item)) {
-        screen.Apply(*event, absl::Now());
-      } else {
-        const auto& change = std::get<ConnectionChange>(item);
-        screen.SetConnection(change.connection, change.detail, absl::Now());
-      }
-    }
-    Paint(screen);
+    refresh();
     const int key = getch();
+    if (input.Gone(key)) break;
     if (key == ERR) continue;
     const bool live = screen.connection() == Connection::kLive;
     switch (key) {
@@ -465,6 +547,10 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         CustomerSearch(customers.get(), options.token, screen);
         break;
       case 'k': {
+        if (options.agent.empty()) {
+          screen.Notice("the desk did not say who you are (Ping): no list of yours", true);
+          break;
+        }
         v1::ListTicketsRequest request;
         request.set_assignee(options.agent);
         request.set_open_only(true);
@@ -479,6 +565,10 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         break;
       }
       case 'l': {
+        if (options.agent.empty()) {
+          screen.Notice("the desk did not say who you are (Ping): no list of yours", true);
+          break;
+        }
         v1::ListComplaintsRequest request;
         request.set_owner(options.agent);
         request.set_step(v1::COMPLAINT_STEP_FOLLOW_UP);
@@ -514,7 +604,7 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
         break;
     }
   }
-  endwin();
+  while_prompting = nullptr;
   return 0;
 }
 
@@ -634,6 +724,12 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
 }  // namespace
 
 int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOptions& options) {
+  ScreenGuard terminal;
+  if (!terminal.ok()) {
+    std::fprintf(stderr, "desk-console: this terminal cannot be drawn on (TERM unset or unknown)\n");
+    return 2;
+  }
+  call_deadline = std::chrono::milliseconds(options.timeout_ms);
   auto supervisor = v1::SupervisorService::NewStub(channel);
   WallboardScreen board;
   StreamReader<v1::QueueBoardUpdate> queues(
@@ -650,19 +746,18 @@ int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOp
         return stub->WatchAgents(context, request);
       },
       options.token);
-  StartScreen();
   std::string service_level = "service_level_1";
-  // Both streams must be up for the board to be live.
+  // Both streams must be up for the board to be live; each keeps its own reason when down.
   Connection queues_connection = Connection::kConnecting, agents_connection = Connection::kConnecting;
-  std::string lost_detail;
-  for (;;) {
+  std::string queues_lost, agents_lost;
+  const auto refresh = [&] {
     bool changed = false;
     for (auto& item : queues.Take()) {
       if (auto* update = std::get_if<v1::QueueBoardUpdate>(&item)) {
         board.Apply(*update);
       } else {
         queues_connection = std::get<ConnectionChange>(item).connection;
-        lost_detail = std::get<ConnectionChange>(item).detail;
+        queues_lost = std::get<ConnectionChange>(item).detail;
         changed = true;
       }
     }
@@ -671,7 +766,7 @@ int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOp
         board.Apply(*update);
       } else {
         agents_connection = std::get<ConnectionChange>(item).connection;
-        lost_detail = std::get<ConnectionChange>(item).detail;
+        agents_lost = std::get<ConnectionChange>(item).detail;
         changed = true;
       }
     }
@@ -681,10 +776,16 @@ int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOp
                               : queues_connection == Connection::kLive && agents_connection == Connection::kLive
                                   ? Connection::kLive
                                   : Connection::kConnecting;
-      board.SetConnection(both, both == Connection::kLost ? lost_detail : "", absl::Now());
+      board.SetConnection(both, queues_connection == Connection::kLost ? queues_lost : agents_lost, absl::Now());
     }
     PaintLines(board.Render(COLS, LINES, absl::Now(), service_level));
+  };
+  while_prompting = refresh;
+  InputWatch input;
+  for (;;) {
+    refresh();
     const int key = getch();
+    if (input.Gone(key)) break;
     if (key == ERR) continue;
     if (key == 'q') break;
     if (key == KEY_RESIZE) {
@@ -695,7 +796,7 @@ int RunWallboard(const std::shared_ptr<grpc::Channel>& channel, const TerminalOp
       Control(key, supervisor.get(), options.token, board);
     }
   }
-  endwin();
+  while_prompting = nullptr;
   return 0;
 }
 

@@ -17,6 +17,7 @@ struct TerminalOptions {
   std::string token;        // bearer token of the agent
   std::string agent_label;  // shown on the status line
   std::string agent;        // agents/{id}: the token's principal (their tickets, follow-ups)
+  int timeout_ms = 5000;    // each command's deadline
 };
 
 // Runs until the agent quits ([q]); returns the process's exit code.

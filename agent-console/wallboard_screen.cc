@@ -71,6 +71,9 @@ void WallboardScreen::SetConnection(Connection connection, std::string detail, a
 }
 
 void WallboardScreen::Notice(std::string text, bool error) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // one line, whatever the server said
+  }
   notice_ = std::move(text);
   notice_error_ = error;
   detail_.clear();

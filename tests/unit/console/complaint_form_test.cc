@@ -52,6 +52,8 @@ TEST(ComplaintFormTest, AnswersThatWouldBeRefusedAreRefusedWithTheReason) {
   EXPECT_EQ(ComplaintForm::Check(Field(resolution, "amount"), "0"), "an amount above zero, e.g. 25.00");
   EXPECT_EQ(ComplaintForm::Check(Field(resolution, "amount"), "12.345"), "an amount above zero, e.g. 25.00");
   EXPECT_EQ(ComplaintForm::Check(Field(resolution, "amount"), "12,5"), "");
+  // Far beyond any refund: refused, not overflowed.
+  EXPECT_EQ(ComplaintForm::Check(Field(resolution, "amount"), "99999999999999999"), "an amount above zero, e.g. 25.00");
   EXPECT_EQ(ComplaintForm::Check(Field(resolution, "currency"), "EURO"), "three letters, e.g. EUR");
   EXPECT_EQ(ComplaintForm::Check(Field(resolution, "accepted"), "maybe"), "y or n");
 }
