@@ -227,6 +227,20 @@ class ConsoleUiTest(unittest.TestCase):
         codes = [i.wrap_up_code for i in history.interactions]
         self.assertIn("billing-question", codes)
 
+        # A terminal made small and narrow: the status, the state and the keys stay readable.
+        ui.tmux("resize-window", "-t", "ui", "-x", "46", "-y", "8")
+        deadline = time.monotonic() + 10
+        while True:
+            small = ui.screen()
+            help_lines = [line for line in small.splitlines() if line.startswith("[q]uit")]
+            # Drawn again for 46 columns: the console cut its own key help (tmux would not add "…").
+            if help_lines and help_lines[-1].rstrip().endswith("…") and "a-1 · READY" in small:
+                break
+            self.assertLess(time.monotonic(), deadline, f"not redrawn for the small terminal:\n{small}")
+            time.sleep(0.1)
+        ui.tmux("resize-window", "-t", "ui", "-x", "110", "-y", "40")
+        ui.wait_for("Ready: waiting for a contact.", "[l]follow-ups")
+
         ui.keys("q")
         deadline = time.monotonic() + 10
         while "[q]uit" in ui.screen():
