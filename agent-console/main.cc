@@ -43,6 +43,12 @@ using google::protobuf::util::TimeUtil;
 struct Options {
   std::string address = "127.0.0.1:50051";
   std::string token;
+  // TLS: on with `tls`, or when a CA or a client certificate is given. Without a CA file the
+  // system's roots verify the server; with a client certificate and key, mutual TLS.
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
   bool json = false;
   int timeout_ms = 5000;
 };
@@ -84,15 +90,43 @@ std::string LoadSettings(int argc, char** argv, Options* options) {
       options->address = *value.value<std::string>();
     } else if (name == "token" && value.is_string()) {
       options->token = *value.value<std::string>();
+    } else if (name == "tls" && value.is_boolean()) {
+      options->tls = *value.value<bool>();
+    } else if ((name == "tls_ca" || name == "tls_cert" || name == "tls_key") && value.is_string()) {
+      (name == "tls_ca" ? options->tls_ca : name == "tls_cert" ? options->tls_cert : options->tls_key) =
+          *value.value<std::string>();
     } else if (name == "timeout_ms" && value.is_integer()) {
       const int64_t ms = *value.value<int64_t>();
       if (ms < 1 || ms > 600000) return absl::StrCat(path, ": timeout_ms: must be 1 to 600000, got ", ms);
       options->timeout_ms = static_cast<int>(ms);
     } else {
       return absl::StrCat(path, ": ", std::string(name),
-                          ": not a setting of the console (address and token: text, timeout_ms: a number)");
+                          ": not a setting of the console (address, token, tls_ca, tls_cert, tls_key: text; "
+                          "tls: true or false; timeout_ms: a number)");
     }
   }
+  return "";
+}
+
+// The channel's credentials: plain text, or TLS as the options say. An error names the file.
+std::string ChannelCredentials(const Options& options, std::shared_ptr<grpc::ChannelCredentials>* out) {
+  if (!options.tls && options.tls_ca.empty() && options.tls_cert.empty() && options.tls_key.empty()) {
+    *out = grpc::InsecureChannelCredentials();
+    return "";
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  grpc::SslCredentialsOptions ssl;
+  for (const auto& [path, pem] : {std::pair{&options.tls_ca, &ssl.pem_root_certs},
+                                  std::pair{&options.tls_cert, &ssl.pem_cert_chain},
+                                  std::pair{&options.tls_key, &ssl.pem_private_key}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    if (!in.good()) return "cannot read '" + *path + "'";
+    std::stringstream text;
+    text << in.rdbuf();
+    *pem = text.str();
+  }
+  *out = grpc::SslCredentials(ssl);
   return "";
 }
 
@@ -385,6 +419,10 @@ int main(int argc, char** argv) {
   app.add_option("--token", options.token, "bearer token (env DESK_TOKEN)");
   app.add_flag("--json", options.json, "print JSON instead of text");
   app.add_option("--timeout-ms", options.timeout_ms, "deadline of each call");
+  app.add_flag("--tls", options.tls, "TLS, the server verified by the system's roots");
+  app.add_option("--tls-ca", options.tls_ca, "TLS, the server verified by this CA (PEM)");
+  app.add_option("--tls-cert", options.tls_cert, "TLS client certificate (PEM), with --tls-key: mutual TLS");
+  app.add_option("--tls-key", options.tls_key, "TLS client key (PEM)");
   app.require_subcommand(1);
 
   auto* ping = app.add_subcommand("ping", "check the connection and the token");
@@ -559,7 +597,12 @@ int main(int argc, char** argv) {
     std::cerr << "desk-console: timeout_ms: must be 1 to 600000, got " << options.timeout_ms << std::endl;
     return 2;
   }
-  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (const std::string error = ChannelCredentials(options, &credentials); !error.empty()) {
+    std::cerr << "desk-console: " << error << std::endl;
+    return 2;
+  }
+  auto channel = grpc::CreateChannel(options.address, credentials);
   if (*ping) {
     auto stub = v1::DiagnosticsService::NewStub(channel);
     v1::PingResponse response;

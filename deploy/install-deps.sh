@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-protobuf
   rocksdb-tools
-  libncurses-dev tmux
+  libncurses-dev tmux openssl
 )
 # Only what the benchmarks need (PostgreSQL as the comparison baseline).
 bench_packages=(postgresql libpq-dev)

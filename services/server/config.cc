@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include <fstream>
+
 #include <toml++/toml.h>
 
 #include "absl/strings/str_cat.h"
@@ -495,10 +497,26 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
     }
   }
   if (const auto* t = section("server")) {
-    if (auto s = CheckKeys(*t, "server", {"listen", "port_file", "shutdown_grace_seconds"}); !s.ok()) return s;
+    if (auto s = CheckKeys(*t, "server", {"listen", "port_file", "shutdown_grace_seconds", "tls"}); !s.ok()) return s;
     if (auto s = Read(*t, "server", "listen", &config->listen); !s.ok()) return s;
     if (auto s = Read(*t, "server", "port_file", &config->port_file); !s.ok()) return s;
     if (auto s = Read(*t, "server", "shutdown_grace_seconds", &config->shutdown_grace_seconds); !s.ok()) return s;
+    if (const toml::node* tls_node = t->get("tls")) {
+      const toml::table* tls = tls_node->as_table();
+      if (tls == nullptr) return absl::InvalidArgumentError("server.tls: must be a table");
+      if (auto s = CheckKeys(*tls, "server.tls",
+                             {"cert_file", "key_file", "client_ca_file", "require_client_certificate"});
+          !s.ok()) {
+        return s;
+      }
+      if (auto s = Read(*tls, "server.tls", "cert_file", &config->tls_cert_file); !s.ok()) return s;
+      if (auto s = Read(*tls, "server.tls", "key_file", &config->tls_key_file); !s.ok()) return s;
+      if (auto s = Read(*tls, "server.tls", "client_ca_file", &config->tls_client_ca_file); !s.ok()) return s;
+      if (auto s = Read(*tls, "server.tls", "require_client_certificate", &config->tls_require_client_certificate);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   if (const auto* t = section("storage")) {
     if (auto s = CheckKeys(*t, "storage", {"data_dir", "sync_writes", "block_cache_mb"}); !s.ok()) return s;
@@ -625,6 +643,23 @@ absl::Status ValidateConfig(const Config& config) {
   }
   if (cti.dedup_horizon_hours < 1 || cti.dedup_horizon_hours > 8760) {
     return absl::InvalidArgumentError("cti.dedup_horizon_hours: must be 1 to 8760");
+  }
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "server.tls: cert_file and key_file go together (both for TLS, neither for plain text)");
+  }
+  for (const auto& [field, path] : {std::pair{"server.tls.cert_file", &config.tls_cert_file},
+                                    std::pair{"server.tls.key_file", &config.tls_key_file},
+                                    std::pair{"server.tls.client_ca_file", &config.tls_client_ca_file}}) {
+    if (!path->empty() && !std::ifstream(*path).good()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": cannot read '", *path, "'"));
+    }
+  }
+  if (config.tls_cert_file.empty() && (!config.tls_client_ca_file.empty() || config.tls_require_client_certificate)) {
+    return absl::InvalidArgumentError("server.tls: client certificates need TLS (cert_file and key_file)");
+  }
+  if (config.tls_require_client_certificate && config.tls_client_ca_file.empty()) {
+    return absl::InvalidArgumentError("server.tls.require_client_certificate: needs client_ca_file to verify them");
   }
   const SupervisorConfig& supervisor = config.supervisor;
   if (supervisor.interval_minutes < 5 || 60 % supervisor.interval_minutes != 0) {

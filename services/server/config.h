@@ -122,6 +122,13 @@ struct Config {
   std::string listen = "127.0.0.1:50051";  // loopback unless told otherwise
   std::string port_file;                    // when set, the bound port is written there
   int shutdown_grace_seconds = 5;
+  // [server.tls]: TLS when cert_file and key_file are set (PEM). client_ca_file: client
+  // certificates signed by it are verified when presented, and required with
+  // require_client_certificate (mutual TLS, e.g. for CTI systems).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  bool tls_require_client_certificate = false;
   // [storage]
   std::string data_dir = "./var/data";
   bool sync_writes = true;  // acknowledged writes are fsynced

@@ -1,5 +1,8 @@
 #include "services/server/desk_server.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <future>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -11,6 +14,40 @@
 #include "storage/key_codec.h"
 
 namespace servicedesk::server {
+
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* field) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) return absl::InvalidArgumentError(absl::StrCat(field, ": cannot read '", path, "'"));
+  return text.str();
+}
+
+// Plain text, or TLS with the configured certificate (and client certificates verified,
+// required for mutual TLS). See [server.tls] in deploy/servicedeskd.toml.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const Config& config) {
+  if (config.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      config.tls_client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+      : config.tls_require_client_certificate ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                              : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  auto cert = ReadPem(config.tls_cert_file, "server.tls.cert_file");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(config.tls_key_file, "server.tls.key_file");
+  if (!key.ok()) return key.status();
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!config.tls_client_ca_file.empty()) {
+    auto ca = ReadPem(config.tls_client_ca_file, "server.tls.client_ca_file");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
 
 absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& config,
                                                               const Clock* clock) {
@@ -97,7 +134,9 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &desk->port_);
+  auto credentials = ServerCredentials(config);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(config.listen, *credentials, &desk->port_);
   builder.RegisterService(desk->customer_service_.get());
   builder.RegisterService(desk->diagnostics_service_.get());
   builder.RegisterService(desk->agent_service_.get());
@@ -125,6 +164,9 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   LogEvent(spdlog::level::info, "server.serving",
            {{"listen", config.listen}, {"port", absl::StrCat(desk->port_)},
             {"data_dir", config.data_dir}, {"auth", config.auth_enabled ? "on" : "off"},
+            {"tls", config.tls_cert_file.empty() ? "off"
+                    : config.tls_require_client_certificate ? "mutual"
+                                                            : "on"},
             {"schema_version", absl::StrCat(desk->database_->schema_version())}});
   return desk;
 }

@@ -199,7 +199,10 @@ class DeskProcess:
     """
 
     def __init__(self, data_dir=None, *, default_region="DE", no_auth=True, no_sync=True,
-                 config_text=None, log_format=None, log_level=None, extra_args=()):
+                 config_text=None, log_format=None, log_level=None, extra_args=(), tls=None):
+        # tls: None for plain text, else (root_certificates, private_key, certificate_chain) as
+        # grpc.ssl_channel_credentials takes them (bytes; the last two may be None).
+        self.tls = tls
         self.workdir = tempfile.mkdtemp(prefix="servicedesk-e2e-")
         self.data_dir = data_dir or os.path.join(self.workdir, "data")
         self.default_region = default_region
@@ -398,7 +401,12 @@ class DeskProcess:
         return f"127.0.0.1:{self.port}"
 
     def channel(self):
-        channel = grpc.insecure_channel(self.address(), options=CHANNEL_OPTIONS)
+        if self.tls is None:
+            channel = grpc.insecure_channel(self.address(), options=CHANNEL_OPTIONS)
+        else:
+            root, key, chain = self.tls
+            channel = grpc.secure_channel(self.address(), grpc.ssl_channel_credentials(root, key, chain),
+                                          options=CHANNEL_OPTIONS)
         self._channels.append(channel)
         return channel
 

@@ -673,5 +673,25 @@ TEST(ConfigTest, ComplaintsErrorsNameTheKey) {
   EXPECT_TRUE(absl::StartsWith(message(c), "complaints.satisfied_threshold")) << message(c);
 }
 
+TEST(ConfigTest, TlsIsReadAndAHalfOrImpossibleSetupIsRefusedNamingTheField) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(LoadText("[server.tls]\ncert_file = \"" SERVICEDESK_SAMPLE_CONFIG "\"\nkey_file = \"" SERVICEDESK_SAMPLE_CONFIG
+                       "\"\nclient_ca_file = \"" SERVICEDESK_SAMPLE_CONFIG "\"\nrequire_client_certificate = true\n",
+                       &config)
+                  .ok());
+  EXPECT_TRUE(config.tls_require_client_certificate);
+  EXPECT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  const auto message = [&] { return std::string(ValidateConfig(config).message()); };
+  config.tls_client_ca_file.clear();
+  EXPECT_TRUE(absl::StartsWith(message(), "server.tls.require_client_certificate:")) << message();
+  config.tls_require_client_certificate = false;
+  config.tls_key_file.clear();
+  EXPECT_TRUE(absl::StartsWith(message(), "server.tls: cert_file and key_file go together")) << message();
+  config.tls_key_file = "/nonexistent/server.key";
+  EXPECT_TRUE(absl::StartsWith(message(), "server.tls.key_file: cannot read")) << message();
+  EXPECT_TRUE(absl::StartsWith(LoadText("[server.tls]\npassword = \"x\"\n", &config).message(), "server.tls.password"));
+}
+
 }  // namespace
 }  // namespace servicedesk::server
