@@ -16,6 +16,8 @@ const std::vector<std::string> kMoods = {"calm", "upset", "angry", "distressed"}
 const std::vector<std::string> kSeverities = {"low", "medium", "high", "critical"};
 const std::vector<std::string> kSolutions = {"refund",  "replacement", "repair", "compensation",
                                              "apology", "explanation", "other"};
+const std::vector<std::string> kResolutionChoices = {"refund",  "replacement", "repair",  "compensation",
+                                                     "apology", "explanation", "other",   "escalate"};
 
 std::string Value(const std::map<std::string, std::string>& values, const std::string& key) {
   auto it = values.find(key);
@@ -83,8 +85,13 @@ std::vector<FormField> ComplaintForm::Fields(v1::ComplaintStep step, const std::
           {"severity", "severity", true, kSeverities, Kind::kText},
       };
     case v1::COMPLAINT_STEP_RESOLUTION: {
-      std::vector<FormField> fields = {{"kind", "the solution proposed", true, kSolutions, Kind::kText}};
+      std::vector<FormField> fields = {{"kind", "solution, or escalate", true, kResolutionChoices, Kind::kText}};
       const std::string kind = absl::AsciiStrToLower(Value(values, "kind"));
+      if (kind == "escalate") {
+        return {fields[0],
+                {"to", "to the supervisor, or a queue id", true, {}, Kind::kText},
+                {"reason", "why it is escalated", true, {}, Kind::kText}};
+      }
       if (NeedsAmount(kind)) {
         fields.push_back({"amount", "amount (e.g. 25.00)", true, {}, Kind::kAmount});
         fields.push_back({"currency", "currency (ISO 4217, e.g. EUR)", true, {}, Kind::kText});
@@ -205,6 +212,25 @@ v1::RecordFollowUpRequest ComplaintForm::FollowUp(const std::string& complaint,
     result->set_solved(yes("solved"));
   }
   result->set_comment(Value(values, "comment"));
+  return request;
+}
+
+bool ComplaintForm::Escalating(const std::map<std::string, std::string>& values) {
+  return absl::AsciiStrToLower(Value(values, "kind")) == "escalate";
+}
+
+v1::EscalateComplaintRequest ComplaintForm::Escalation(const std::string& complaint,
+                                                       const std::map<std::string, std::string>& values) {
+  v1::EscalateComplaintRequest request;
+  request.set_complaint(complaint);
+  auto* escalation = request.mutable_escalation();
+  const std::string to = Value(values, "to");
+  if (absl::AsciiStrToLower(to) == "supervisor") {
+    escalation->set_to_supervisor(true);
+  } else {
+    escalation->set_to_queue(to.starts_with("queues/") ? to : absl::StrCat("queues/", to));
+  }
+  escalation->set_reason(Value(values, "reason"));
   return request;
 }
 

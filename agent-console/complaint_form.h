@@ -41,6 +41,11 @@ class ComplaintForm {
   static v1::RecordDetailsRequest Details(const std::string& complaint, const std::map<std::string, std::string>& values);
   static v1::ProposeResolutionRequest Proposal(const std::string& complaint,
                                                const std::map<std::string, std::string>& values);
+  // In the resolution step the agent may escalate instead of proposing (to the supervisor,
+  // or to a queue whose agents take the complaint over).
+  static bool Escalating(const std::map<std::string, std::string>& values);
+  static v1::EscalateComplaintRequest Escalation(const std::string& complaint,
+                                                 const std::map<std::string, std::string>& values);
   static v1::RecordFollowUpRequest FollowUp(const std::string& complaint,
                                             const std::map<std::string, std::string>& values);
 

@@ -341,6 +341,17 @@ void ComplaintFlow(v1::ComplaintService::Stub* complaints, const std::string& to
         status = complaints->RecordDetails(Call(token).get(), ComplaintForm::Details(complaint.name(), values), &next);
         break;
       case v1::COMPLAINT_STEP_RESOLUTION:
+        if (ComplaintForm::Escalating(values)) {
+          status = complaints->EscalateComplaint(Call(token).get(), ComplaintForm::Escalation(complaint.name(), values),
+                                                 &next);
+          if (status.ok()) {
+            screen.SetComplaint(next.name(), ComplaintForm::StepTitle(next.step()), {});
+            screen.Notice(absl::StrCat(next.name(), ": escalated to ",
+                                       next.escalated_to_queue().empty() ? "the supervisor" : next.escalated_to_queue()));
+            return;
+          }
+          break;
+        }
         status =
             complaints->ProposeResolution(Call(token).get(), ComplaintForm::Proposal(complaint.name(), values), &next);
         break;
@@ -623,6 +634,11 @@ std::string Named(const std::string& answer, const std::string& collection) {
 // the outcome (or the server's refusal) on the notice line; a trace goes under the board.
 void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string& token, WallboardScreen& board) {
   const auto ask = [](const std::string& question) { return Prompt(question); };
+  // Every control is audited with its reason (optional).
+  const auto why = [&]() -> std::string {
+    auto reason = ask("why, for the audit (Enter: none): ");
+    return reason ? *reason : "";
+  };
   grpc::Status status;
   std::string done;
   switch (key) {
@@ -632,6 +648,7 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
       auto state = ask("ready, or a reason code for not ready: ");
       if (!state || state->empty()) return;
       v1::ForceAgentStateRequest request;
+      request.set_reason(why());
       request.set_agent(Named(*agent, "agents"));
       if (*state == "ready") {
         request.set_state(v1::AGENT_STATE_READY);
@@ -648,6 +665,7 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
       auto agent = ask("log out agent: ");
       if (!agent || agent->empty()) return;
       v1::LogOutAgentRequest request;
+      request.set_reason(why());
       request.set_agent(Named(*agent, "agents"));
       v1::AgentStatus response;
       status = supervisor->LogOutAgent(Call(token).get(), request, &response);
@@ -660,6 +678,7 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
       auto queue = ask("to queue: ");
       if (!queue || queue->empty()) return;
       v1::MoveContactRequest request;
+      request.set_reason(why());
       request.set_contact(Named(*contact, "contacts"));
       request.set_queue(Named(*queue, "queues"));
       v1::Contact response;
@@ -673,6 +692,7 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
       auto agent = ask("to agent: ");
       if (!agent || agent->empty()) return;
       v1::OfferContactRequest request;
+      request.set_reason(why());
       request.set_contact(Named(*contact, "contacts"));
       request.set_agent(Named(*agent, "agents"));
       v1::Contact response;
@@ -687,6 +707,7 @@ void Control(int key, v1::SupervisorService::Stub* supervisor, const std::string
       int value = 0;
       if (!adjust || !absl::SimpleAtoi(*adjust, &value)) return;
       v1::SetContactPriorityRequest request;
+      request.set_reason(why());
       request.set_contact(Named(*contact, "contacts"));
       request.set_priority_adjust(value);
       v1::Contact response;

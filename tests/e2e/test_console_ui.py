@@ -164,7 +164,7 @@ class ConsoleUiTest(unittest.TestCase):
             time.sleep(0.2)
         ui.wait_for("severity [low/medium/high/critical]")
         ui.keys("high", "Enter")
-        ui.wait_for("3 resolution", "the solution proposed")
+        ui.wait_for("3 resolution", "solution, or escalate")
         ui.keys("Escape")
         ui.wait_for("form left at step 3 resolution")
         complaints = process.complaints(ADMIN).ListComplaints(S.complaint_pb2.ListComplaintsRequest(
@@ -175,7 +175,7 @@ class ConsoleUiTest(unittest.TestCase):
 
         # [c] goes on where the form was left: an apology the customer accepts.
         ui.keys("c")
-        ui.wait_for("the solution proposed [refund/replacement/repair/compensation/apology/explanation/other]")
+        ui.wait_for("solution, or escalate [refund/replacement/repair/compensation/apology/explanation/other/escalate]")
         ui.keys("apology", "Enter")
         ui.wait_for("did the customer accept it")
         ui.keys("y", "Enter")
@@ -227,6 +227,13 @@ class ConsoleUiTest(unittest.TestCase):
         codes = [i.wrap_up_code for i in history.interactions]
         self.assertIn("billing-question", codes)
 
+        # Keys it has no use for, function keys and non-ASCII among them: nothing breaks.
+        for key in ["z", "Z", "9", "~", "F1", "F12", "Up", "Down", "PageUp", "Home", "Tab", "BSpace", "DC", "é",
+                    "C-a", "Escape", "x", "e", "a"]:
+            ui.keys(key)
+        ui.wait_for("a-1 · READY", "[q]uit")
+        self.assertIn("Ready: waiting for a contact.", ui.screen())
+
         # A terminal made small and narrow: the status, the state and the keys stay readable.
         ui.tmux("resize-window", "-t", "ui", "-x", "46", "-y", "8")
         deadline = time.monotonic() + 10
@@ -272,6 +279,8 @@ class WallboardTest(unittest.TestCase):
         board.keys("a-1", "Enter")
         board.wait_for("ready, or a reason code")
         board.keys("ready", "Enter")
+        board.wait_for("why, for the audit")
+        board.keys("queue is filling up", "Enter")
         board.wait_for("agents/a-1 is READY", "a-1            READY")
 
         offered = cti.CallEvent(source="pbx-1", event_id="w1", call_id="c9", type=cti.CALL_EVENT_TYPE_OFFERED,
@@ -290,6 +299,8 @@ class WallboardTest(unittest.TestCase):
         board.keys("o")
         board.wait_for("log out agent:")
         board.keys("nobody", "Enter")
+        board.wait_for("why, for the audit")
+        board.keys("Enter")
         board.wait_for("agents/nobody")
 
         board.keys("2")

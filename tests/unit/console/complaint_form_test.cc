@@ -37,6 +37,8 @@ TEST(ComplaintFormTest, EachStepAsksItsOwnFieldsAndTheLaterStepsNone) {
   EXPECT_EQ(Keys(ComplaintForm::Fields(v1::COMPLAINT_STEP_FOLLOW_UP, {{"reached", "y"}})),
             (std::vector<std::string>{"reached", "satisfaction", "solved", "comment"}));
   EXPECT_TRUE(ComplaintForm::Fields(v1::COMPLAINT_STEP_CLOSED, {}).empty());
+  EXPECT_EQ(Keys(ComplaintForm::Fields(v1::COMPLAINT_STEP_RESOLUTION, {{"kind", "Escalate"}})),
+            (std::vector<std::string>{"kind", "to", "reason"}));
 }
 
 TEST(ComplaintFormTest, AnswersThatWouldBeRefusedAreRefusedWithTheReason) {
@@ -84,6 +86,16 @@ TEST(ComplaintFormTest, TheStepsRequestsAreBuiltFromTheAnswers) {
   EXPECT_EQ(apology.proposal().kind(), v1::SOLUTION_KIND_APOLOGY);
   EXPECT_FALSE(apology.proposal().has_amount_cents());
   EXPECT_FALSE(apology.proposal().accepted());
+
+  EXPECT_TRUE(ComplaintForm::Escalating({{"kind", "escalate"}}));
+  EXPECT_FALSE(ComplaintForm::Escalating({{"kind", "refund"}}));
+  const auto to_supervisor =
+      ComplaintForm::Escalation("complaints/4", {{"kind", "escalate"}, {"to", "Supervisor"}, {"reason", "legal threat"}});
+  EXPECT_TRUE(to_supervisor.escalation().to_supervisor());
+  EXPECT_EQ(to_supervisor.escalation().reason(), "legal threat");
+  const auto to_queue = ComplaintForm::Escalation("complaints/4", {{"kind", "escalate"}, {"to", "billing"}, {"reason", "x"}});
+  EXPECT_FALSE(to_queue.escalation().to_supervisor());
+  EXPECT_EQ(to_queue.escalation().to_queue(), "queues/billing");
 
   const auto reached = ComplaintForm::FollowUp(
       "complaints/4", {{"reached", "yes"}, {"satisfaction", "4"}, {"solved", "n"}, {"comment", "still waiting"}});
