@@ -42,9 +42,11 @@ int CharWidth(char32_t code) {
   return width < 0 ? 1 : width;
 }
 
-std::string Word(std::string_view enum_name, std::string_view prefix) {
-  if (enum_name.starts_with(prefix)) enum_name.remove_prefix(prefix.size());
-  return std::string(enum_name);
+}  // namespace
+
+std::string Trim(std::string_view text, std::string_view prefix) {
+  if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
+  return std::string(text);
 }
 
 std::string Clock(absl::Duration d) {
@@ -57,7 +59,6 @@ absl::Time FromStamp(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-// Control characters (a newline in a note, say) would break the layout.
 std::string OneLine(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
@@ -65,8 +66,6 @@ std::string OneLine(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 int DisplayWidth(std::string_view text) {
   int width = 0;
@@ -130,7 +129,7 @@ void AgentScreen::SetConnection(Connection connection, std::string detail, absl:
 std::string AgentScreen::offer_about() const {
   if (!offer_) return "";
   const std::string channel =
-      absl::AsciiStrToLower(Word(v1::ContactChannel_Name(offer_->channel()), "CONTACT_CHANNEL_"));
+      absl::AsciiStrToLower(Trim(v1::ContactChannel_Name(offer_->channel()), "CONTACT_CHANNEL_"));
   const auto& pop = offer_->screen_pop();
   if (pop.has_customer()) return absl::StrCat(channel, " from ", pop.customer().display_name());
   if (!offer_->reference().empty()) return absl::StrCat(channel, " ", offer_->reference());
@@ -169,8 +168,8 @@ void AgentScreen::Notice(std::string text, bool error) {
 void AgentScreen::RenderOffer(int width, absl::Time now, std::vector<ScreenLine>* out) const {
   const v1::Offer& o = *offer_;
   const int64_t left = std::max<int64_t>(0, absl::ToInt64Seconds(FromStamp(o.expire_time()) - now));
-  const std::string channel = absl::AsciiStrToLower(Word(v1::ContactChannel_Name(o.channel()), "CONTACT_CHANNEL_"));
-  out->push_back({absl::StrCat("OFFER  ", channel, " from ", Word(o.queue(), "queues/"),
+  const std::string channel = absl::AsciiStrToLower(Trim(v1::ContactChannel_Name(o.channel()), "CONTACT_CHANNEL_"));
+  out->push_back({absl::StrCat("OFFER  ", channel, " from ", Trim(o.queue(), "queues/"),
                                o.reference().empty() ? "" : absl::StrCat(" (", o.reference(), ")"), " · waited ",
                                o.waited().seconds(), " s · ", left, " s left to answer"),
                   Emphasis::kAlert});
@@ -188,10 +187,10 @@ std::vector<ScreenLine> AgentScreen::Render(int width, int height, absl::Time no
   // Status line.
   std::string state = "logging in…";
   if (status_) {
-    state = Word(v1::AgentState_Name(status_->state()), "AGENT_STATE_");
-    if (!status_->reason().empty()) absl::StrAppend(&state, " (", Word(status_->reason(), "reasonCodes/"), ")");
+    state = Trim(v1::AgentState_Name(status_->state()), "AGENT_STATE_");
+    if (!status_->reason().empty()) absl::StrAppend(&state, " (", Trim(status_->reason(), "reasonCodes/"), ")");
     if (!status_->requested_reason().empty()) {
-      absl::StrAppend(&state, ", then NOT_READY (", Word(status_->requested_reason(), "reasonCodes/"), ")");
+      absl::StrAppend(&state, ", then NOT_READY (", Trim(status_->requested_reason(), "reasonCodes/"), ")");
     }
     absl::StrAppend(&state, " · ", Clock(now - FromStamp(status_->state_since())));
     if (status_->active_tickets() > 0) absl::StrAppend(&state, " · tickets ", status_->active_tickets());

@@ -37,6 +37,13 @@ namespace servicedesk::console {
 int DisplayWidth(std::string_view text);
 // `text` cut to at most `width` columns ("…" marks a cut), never in the middle of a character.
 std::string FitWidth(std::string_view text, int width);
+// `text` without `prefix` ("AGENT_STATE_READY" → "READY", "queues/billing" → "billing").
+std::string Trim(std::string_view text, std::string_view prefix);
+// A duration as m:ss or h:mm:ss (negative: 0:00).
+std::string Clock(absl::Duration d);
+absl::Time FromStamp(const google::protobuf::Timestamp& t);
+// Control characters (a newline in a note, say) as spaces: they would break the layout.
+std::string OneLine(std::string_view text);
 
 enum class Connection { kConnecting, kLive, kLost };
 enum class Emphasis { kNormal, kTitle, kAlert, kDim };

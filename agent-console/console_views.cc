@@ -1,5 +1,7 @@
 #include "agent-console/console_views.h"
 
+#include "agent-console/agent_screen.h"
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -11,24 +13,11 @@ namespace servicedesk::console {
 
 namespace {
 
-std::string Word(std::string_view name, std::string_view prefix) {
-  if (name.starts_with(prefix)) name.remove_prefix(prefix.size());
-  return std::string(name);
-}
-
-std::string Lower(std::string_view name, std::string_view prefix) { return absl::AsciiStrToLower(Word(name, prefix)); }
+std::string Lower(std::string_view name, std::string_view prefix) { return absl::AsciiStrToLower(Trim(name, prefix)); }
 
 std::string When(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
-}
-
-// Control characters (a newline in a note) would break the screen's lines.
-std::string OneLine(std::string text) {
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return text;
 }
 
 }  // namespace
@@ -43,8 +32,8 @@ std::vector<std::string> CustomerLines(const v1::CustomerContext& context, int m
   }
   const v1::Customer& c = context.customer();
   lines.push_back(OneLine(absl::StrCat(c.display_name(), "  [", c.customer_number(), "]  ", c.name())));
-  lines.push_back(absl::StrCat("tier ", Word(v1::CustomerTier_Name(c.tier()), "CUSTOMER_TIER_"), " · lifecycle ",
-                               Word(v1::LifecycleState_Name(c.lifecycle_state()), "LIFECYCLE_STATE_"),
+  lines.push_back(absl::StrCat("tier ", Trim(v1::CustomerTier_Name(c.tier()), "CUSTOMER_TIER_"), " · lifecycle ",
+                               Trim(v1::LifecycleState_Name(c.lifecycle_state()), "LIFECYCLE_STATE_"),
                                c.owner_agent().empty() ? "" : absl::StrCat(" · owner ", c.owner_agent())));
   std::vector<std::string> phones;
   for (const auto& phone : c.phone_numbers()) phones.push_back(phone.number());
@@ -71,7 +60,7 @@ std::vector<std::string> CustomerLines(const v1::CustomerContext& context, int m
     const auto& x = context.recent_interactions(i);
     lines.push_back(OneLine(absl::StrCat("  ", When(x.start_time()), "  ",
                                          Lower(v1::InteractionChannel_Name(x.channel()), "INTERACTION_CHANNEL_"), "  ",
-                                         x.agent().empty() ? "-" : Word(x.agent(), "agents/"), "  ", x.outcome(), "  ",
+                                         x.agent().empty() ? "-" : Trim(x.agent(), "agents/"), "  ", x.outcome(), "  ",
                                          x.text())));
   }
   return lines;

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "agent-console/agent_screen.h"
 #include "agent-console/terminal_ui.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
@@ -161,9 +162,7 @@ void PrintJson(const google::protobuf::Message& message) {
   std::cout << out;
 }
 
-std::string Trim(const std::string& name, absl::string_view prefix) {
-  return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
-}
+using servicedesk::console::Trim;  // the console's text helper (agent_screen.h)
 
 void PrintCustomer(const v1::Customer& c) {
   std::cout << c.display_name() << "  [" << c.customer_number() << "]  " << c.name() << "\n"

@@ -621,11 +621,6 @@ int RunTerminal(const std::shared_ptr<grpc::Channel>& channel, const TerminalOpt
 
 namespace {
 
-std::string Trim(std::string_view text, std::string_view prefix) {
-  if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
-  return std::string(text);
-}
-
 std::string Named(const std::string& answer, const std::string& collection) {
   return absl::StartsWith(answer, collection + "/") ? answer : absl::StrCat(collection, "/", answer);
 }

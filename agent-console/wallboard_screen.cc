@@ -10,21 +10,6 @@ namespace servicedesk::console {
 
 namespace {
 
-std::string Trim(std::string_view text, std::string_view prefix) {
-  if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
-  return std::string(text);
-}
-
-absl::Time FromStamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-std::string Clock(int64_t seconds) {
-  seconds = std::max<int64_t>(0, seconds);
-  if (seconds >= 3600) return absl::StrFormat("%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
-  return absl::StrFormat("%d:%02d", seconds / 60, seconds % 60);
-}
-
 const v1::Figure* Find(const v1::PeriodStatistics& period, const std::string& name) {
   for (const auto& f : period.figures()) {
     if (f.name() == name) return &f;
@@ -71,10 +56,7 @@ void WallboardScreen::SetConnection(Connection connection, std::string detail, a
 }
 
 void WallboardScreen::Notice(std::string text, bool error) {
-  for (char& c : text) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // one line, whatever the server said
-  }
-  notice_ = std::move(text);
+  notice_ = OneLine(text);  // one line, whatever the server said
   notice_error_ = error;
   detail_.clear();
 }
@@ -99,7 +81,7 @@ std::vector<ScreenLine> WallboardScreen::Render(int width, int height, absl::Tim
       top.push_back({" wallboard · connecting to the desk…", Emphasis::kTitle});
       break;
     case Connection::kLost:
-      top.push_back({absl::StrCat(" wallboard · CONNECTION LOST for ", Clock(absl::ToInt64Seconds(now - connection_since_)),
+      top.push_back({absl::StrCat(" wallboard · CONNECTION LOST for ", Clock(now - connection_since_),
                                   ", reconnecting", connection_detail_.empty() ? "" : absl::StrCat(" (", connection_detail_, ")"),
                                   " · figures are last known"),
                      Emphasis::kAlert});
@@ -113,7 +95,7 @@ std::vector<ScreenLine> WallboardScreen::Render(int width, int height, absl::Tim
                                ? absl::ToInt64Seconds(now - FromStamp(q.oldest_enqueue_time()))
                                : q.oldest_wait().seconds();
     middle.push_back({absl::StrFormat("%-16s %5d  %6s  %7d %3d %3d %3d %3d   %7d %4d %5d  %s %s %s",
-                                      Trim(name, "queues/"), q.waiting(), q.waiting() > 0 ? Clock(oldest) : "-",
+                                      Trim(name, "queues/"), q.waiting(), q.waiting() > 0 ? Clock(absl::Seconds(oldest)) : "-",
                                       q.agents_staffed(), q.agents_ready() + q.agents_reserved(), q.agents_busy(),
                                       q.agents_wrap_up(), q.agents_not_ready(), q.today().offered(),
                                       q.today().answered(), q.today().abandoned(),
@@ -135,7 +117,7 @@ std::vector<ScreenLine> WallboardScreen::Render(int width, int height, absl::Tim
                                  : a.time_in_state().seconds();
     middle.push_back({absl::StrFormat("%-14s %-12s %-12s %7s  %-14s %7d  %s", Trim(name, "agents/"),
                                       Trim(v1::AgentState_Name(a.state()), "AGENT_STATE_"),
-                                      Trim(a.reason(), "reasonCodes/"), Clock(in_state),
+                                      Trim(a.reason(), "reasonCodes/"), Clock(absl::Seconds(in_state)),
                                       a.contact().empty() ? "-" : Trim(a.contact(), "contacts/"), a.handled(),
                                       a.occupancy().defined() ? absl::StrFormat("%3.0f%%", 100 * a.occupancy().value())
                                                               : "  -")});

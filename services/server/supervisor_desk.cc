@@ -102,40 +102,45 @@ constexpr int kTickMs = 100;
 
 }  // namespace
 
-void FoldQueueUpdate(v1::QueueBoardUpdate* waiting, v1::QueueBoardUpdate&& next) {
+namespace {
+
+// The newer record of each key replaces the older one; new keys are added.
+template <typename Record, typename Key>
+void MergeRecords(google::protobuf::RepeatedPtrField<Record>* waiting, google::protobuf::RepeatedPtrField<Record>* next,
+                  Key key) {
   absl::flat_hash_map<std::string, int> index;
-  for (int i = 0; i < waiting->queues_size(); ++i) index[waiting->queues(i).queue()] = i;
-  for (auto& queue : *next.mutable_queues()) {
-    auto it = index.find(queue.queue());
+  for (int i = 0; i < waiting->size(); ++i) index[key(waiting->Get(i))] = i;
+  for (auto& record : *next) {
+    auto it = index.find(key(record));
     if (it != index.end()) {
-      waiting->mutable_queues(it->second)->Swap(&queue);
+      waiting->Mutable(it->second)->Swap(&record);
     } else {
-      *waiting->add_queues() = std::move(queue);
+      *waiting->Add() = std::move(record);
     }
   }
-  if (next.has_tickets()) *waiting->mutable_tickets() = std::move(*next.mutable_tickets());
-  if (next.has_complaints()) *waiting->mutable_complaints() = std::move(*next.mutable_complaints());
+}
+
+// What every board update folds the same way.
+template <typename Update>
+void FoldHeader(Update* waiting, const Update& next) {
   waiting->set_snapshot(waiting->snapshot() || next.snapshot());
   *waiting->mutable_as_of() = next.as_of();
   if (!waiting->has_first_change_time()) *waiting->mutable_first_change_time() = next.first_change_time();
   waiting->set_folded_updates(waiting->folded_updates() + next.folded_updates() + 1);
 }
 
+}  // namespace
+
+void FoldQueueUpdate(v1::QueueBoardUpdate* waiting, v1::QueueBoardUpdate&& next) {
+  MergeRecords(waiting->mutable_queues(), next.mutable_queues(), [](const auto& q) { return q.queue(); });
+  if (next.has_tickets()) *waiting->mutable_tickets() = std::move(*next.mutable_tickets());
+  if (next.has_complaints()) *waiting->mutable_complaints() = std::move(*next.mutable_complaints());
+  FoldHeader(waiting, next);
+}
+
 void FoldAgentUpdate(v1::AgentBoardUpdate* waiting, v1::AgentBoardUpdate&& next) {
-  absl::flat_hash_map<std::string, int> index;
-  for (int i = 0; i < waiting->agents_size(); ++i) index[waiting->agents(i).agent()] = i;
-  for (auto& agent : *next.mutable_agents()) {
-    auto it = index.find(agent.agent());
-    if (it != index.end()) {
-      waiting->mutable_agents(it->second)->Swap(&agent);
-    } else {
-      *waiting->add_agents() = std::move(agent);
-    }
-  }
-  waiting->set_snapshot(waiting->snapshot() || next.snapshot());
-  *waiting->mutable_as_of() = next.as_of();
-  if (!waiting->has_first_change_time()) *waiting->mutable_first_change_time() = next.first_change_time();
-  waiting->set_folded_updates(waiting->folded_updates() + next.folded_updates() + 1);
+  MergeRecords(waiting->mutable_agents(), next.mutable_agents(), [](const auto& a) { return a.agent(); });
+  FoldHeader(waiting, next);
 }
 
 SupervisorDesk::SupervisorDesk(const Config& config, const Clock* clock, DeskLoop* loop, storage::Database* db,
@@ -513,78 +518,68 @@ v1::AgentBoardUpdate SupervisorDesk::AgentUpdate(const std::set<std::string>& ag
   return update;
 }
 
-absl::StatusOr<uint64_t> SupervisorDesk::WatchQueues(const v1::WatchQueuesRequest& request,
-                                                     std::shared_ptr<QueueBoardSink> sink) {
+absl::StatusOr<SupervisorDesk::WatchPlan> SupervisorDesk::CheckWatch(
+    int updates_per_second, const google::protobuf::RepeatedPtrField<std::string>& names,
+    const std::string& collection, const std::function<bool(const std::string&)>& defined) {
   if (stopped_) return absl::UnavailableError("the server is stopping");
-  auto period = PeriodOf(request.updates_per_second());
+  WatchPlan plan;
+  auto period = PeriodOf(updates_per_second);
   if (!period.ok()) return period.status();
-  std::set<std::string> only;
-  for (int i = 0; i < request.queues_size(); ++i) {
-    const std::string field = absl::StrCat("queues[", i, "]");
-    if (auto s = CheckResourceName(request.queues(i), "queues", field); !s.ok()) return s;
-    if (routing_->FindQueue(request.queues(i)) == nullptr) {
-      return absl::NotFoundError(absl::StrCat(field, ": '", request.queues(i), "' is not defined"));
-    }
-    only.insert(request.queues(i));
+  plan.period_ms = *period;
+  for (int i = 0; i < names.size(); ++i) {
+    const std::string field = absl::StrCat(collection, "[", i, "]");
+    if (auto s = CheckResourceName(names[i], collection, field); !s.ok()) return s;
+    if (!defined(names[i])) return absl::NotFoundError(absl::StrCat(field, ": '", names[i], "' is not defined"));
+    plan.only.insert(names[i]);
   }
   if (watchers() >= static_cast<std::size_t>(config_.supervisor.max_watchers)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("watchers: ", config_.supervisor.max_watchers, " live views are open (supervisor.max_watchers)"));
   }
   if (routing_->config_generation() != config_generation_) RefreshConfiguration();
-  const absl::Time now = clock_->Now();
-  std::set<std::string> queues;
-  if (only.empty()) {
-    for (auto& name : board_.QueueNames()) queues.insert(std::move(name));
-  } else {
-    queues = only;
-  }
-  v1::QueueBoardUpdate snapshot = QueueUpdate(queues, true, now);
+  return plan;
+}
+
+// The snapshot of what is watched (`all` when the watcher named nothing), then the watcher
+// joins the group of its rate.
+template <typename Update, typename Sink, typename Build>
+uint64_t SupervisorDesk::AddWatcher(WatchPlan plan, std::vector<std::string> all, Build build,
+                                    std::shared_ptr<Sink> sink, std::map<uint64_t, Watcher<Sink>>* watchers,
+                                    std::map<int, Pending>* groups) {
+  std::set<std::string> names = plan.only;
+  if (names.empty()) names.insert(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
+  Update snapshot = build(names);
   snapshot.set_snapshot(true);
   *snapshot.mutable_first_change_time() = snapshot.as_of();
   sink->Send(Prepare(std::move(snapshot)));
   const uint64_t id = next_watch_++;
-  queue_watchers_[id] = Watcher<QueueBoardSink>{std::move(sink), std::move(only), *period};
-  queue_groups_.try_emplace(*period);
+  (*watchers)[id] = Watcher<Sink>{std::move(sink), std::move(plan.only), plan.period_ms};
+  groups->try_emplace(plan.period_ms);
   ArmTimer();
   return id;
 }
 
+absl::StatusOr<uint64_t> SupervisorDesk::WatchQueues(const v1::WatchQueuesRequest& request,
+                                                     std::shared_ptr<QueueBoardSink> sink) {
+  auto plan = CheckWatch(request.updates_per_second(), request.queues(), "queues",
+                         [this](const std::string& queue) { return routing_->FindQueue(queue) != nullptr; });
+  if (!plan.ok()) return plan.status();
+  const absl::Time now = clock_->Now();
+  return AddWatcher<v1::QueueBoardUpdate>(
+      *std::move(plan), board_.QueueNames(),
+      [&](const std::set<std::string>& queues) { return QueueUpdate(queues, /*work_counts=*/true, now); },
+      std::move(sink), &queue_watchers_, &queue_groups_);
+}
+
 absl::StatusOr<uint64_t> SupervisorDesk::WatchAgents(const v1::WatchAgentsRequest& request,
                                                      std::shared_ptr<AgentBoardSink> sink) {
-  if (stopped_) return absl::UnavailableError("the server is stopping");
-  auto period = PeriodOf(request.updates_per_second());
-  if (!period.ok()) return period.status();
-  std::set<std::string> only;
-  for (int i = 0; i < request.agents_size(); ++i) {
-    const std::string field = absl::StrCat("agents[", i, "]");
-    if (auto s = CheckResourceName(request.agents(i), "agents", field); !s.ok()) return s;
-    if (!routing_->HasAgent(request.agents(i))) {
-      return absl::NotFoundError(absl::StrCat(field, ": '", request.agents(i), "' is not defined"));
-    }
-    only.insert(request.agents(i));
-  }
-  if (watchers() >= static_cast<std::size_t>(config_.supervisor.max_watchers)) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("watchers: ", config_.supervisor.max_watchers, " live views are open (supervisor.max_watchers)"));
-  }
-  if (routing_->config_generation() != config_generation_) RefreshConfiguration();
+  auto plan = CheckWatch(request.updates_per_second(), request.agents(), "agents",
+                         [this](const std::string& agent) { return routing_->HasAgent(agent); });
+  if (!plan.ok()) return plan.status();
   const absl::Time now = clock_->Now();
-  std::set<std::string> agents;
-  if (only.empty()) {
-    for (auto& name : board_.AgentNames()) agents.insert(std::move(name));
-  } else {
-    agents = only;
-  }
-  v1::AgentBoardUpdate snapshot = AgentUpdate(agents, now);
-  snapshot.set_snapshot(true);
-  *snapshot.mutable_first_change_time() = snapshot.as_of();
-  sink->Send(Prepare(std::move(snapshot)));
-  const uint64_t id = next_watch_++;
-  agent_watchers_[id] = Watcher<AgentBoardSink>{std::move(sink), std::move(only), *period};
-  agent_groups_.try_emplace(*period);
-  ArmTimer();
-  return id;
+  return AddWatcher<v1::AgentBoardUpdate>(
+      *std::move(plan), board_.AgentNames(), [&](const std::set<std::string>& agents) { return AgentUpdate(agents, now); },
+      std::move(sink), &agent_watchers_, &agent_groups_);
 }
 
 void SupervisorDesk::Unwatch(uint64_t watch) {
@@ -618,6 +613,42 @@ void Collect(const std::vector<std::string>& names, std::optional<absl::Time> fi
   if (first_change && (!*pending_first || *first_change < **pending_first)) *pending_first = first_change;
 }
 
+// The header of a watcher's own filtered copy of an update.
+template <typename Update>
+Update Header(const Update& all) {
+  Update mine;
+  *mine.mutable_as_of() = all.as_of();
+  *mine.mutable_first_change_time() = all.first_change_time();
+  return mine;
+}
+
+// An update to the watchers of one rate: those who watch everything share one prepared
+// copy; each of the others gets `filter(update, their names)` when that leaves anything.
+template <typename Update, typename Watchers, typename Filter>
+void SendToGroup(const Update& update, int period, Watchers& watchers, Filter filter) {
+  Prepared<Update> shared;
+  for (auto& [id, watcher] : watchers) {
+    if (watcher.period_ms != period) continue;
+    if (watcher.only.empty()) {
+      if (!shared) shared = Prepare(update);
+      watcher.sink->Send(shared);
+    } else if (std::optional<Update> mine = filter(update, watcher.only)) {
+      watcher.sink->Send(Prepare(*std::move(mine)));
+    }
+  }
+}
+
+// The groups of rates nobody watches at any more.
+template <typename Groups, typename Watchers>
+void DropUnusedGroups(Groups* groups, const Watchers& watchers) {
+  for (auto it = groups->begin(); it != groups->end();) {
+    const int period = it->first;
+    const bool used = std::any_of(watchers.begin(), watchers.end(),
+                                  [&](const auto& w) { return w.second.period_ms == period; });
+    it = used ? std::next(it) : groups->erase(it);
+  }
+}
+
 }  // namespace
 
 void SupervisorDesk::Tick() {
@@ -637,23 +668,17 @@ void SupervisorDesk::Tick() {
     }
     stats_.TakeClosedIntervals(now);
   }
-  bool counts_changed = false;
-  if (ticket_counts_) {
-    std::string counts = ticket_counts_().SerializeAsString();
-    if (counts != last_ticket_counts_) {
-      last_ticket_counts_ = std::move(counts);
-      counts_changed = true;
-    }
-  }
-  if (complaint_counts_) {
-    std::string counts = complaint_counts_().SerializeAsString();
-    if (counts != last_complaint_counts_) {
-      last_complaint_counts_ = std::move(counts);
-      counts_changed = true;
-    }
-  }
-  std::optional<absl::Time> counts_first;
-  if (counts_changed) counts_first = now;
+  // Whether a desk's counts differ from those last seen (cheap: a few numbers each).
+  const auto changed = [](const WorkCounter& counter, std::string* last) {
+    if (!counter) return false;
+    std::string counts = counter().SerializeAsString();
+    if (counts == *last) return false;
+    *last = std::move(counts);
+    return true;
+  };
+  const bool tickets_changed = changed(ticket_counts_, &last_ticket_counts_);
+  const bool complaints_changed = changed(complaint_counts_, &last_complaint_counts_);
+  const bool counts_changed = tickets_changed || complaints_changed;
 
   for (auto& [period, pending] : queue_groups_) {
     Collect(changes.queues, changes.first_queue_change, &pending.queues, &pending.first_change);
@@ -664,24 +689,15 @@ void SupervisorDesk::Tick() {
     if (steady_now < pending.next_due || (pending.queues.empty() && !pending.work_counts)) continue;
     v1::QueueBoardUpdate update = QueueUpdate(pending.queues, pending.work_counts, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
-    Prepared<v1::QueueBoardUpdate> shared;
-    for (auto& [id, watcher] : queue_watchers_) {
-      if (watcher.period_ms != period) continue;
-      if (watcher.only.empty()) {
-        if (!shared) shared = Prepare(update);
-        watcher.sink->Send(shared);
-        continue;
+    SendToGroup(update, period, queue_watchers_, [](const v1::QueueBoardUpdate& all, const std::set<std::string>& only) {
+      v1::QueueBoardUpdate mine = Header(all);
+      for (const auto& queue : all.queues()) {
+        if (only.contains(queue.queue())) *mine.add_queues() = queue;
       }
-      v1::QueueBoardUpdate mine;
-      *mine.mutable_as_of() = update.as_of();
-      *mine.mutable_first_change_time() = update.first_change_time();
-      for (const auto& queue : update.queues()) {
-        if (watcher.only.contains(queue.queue())) *mine.add_queues() = queue;
-      }
-      if (update.has_tickets()) *mine.mutable_tickets() = update.tickets();
-      if (update.has_complaints()) *mine.mutable_complaints() = update.complaints();
-      if (mine.queues_size() > 0 || update.has_tickets()) watcher.sink->Send(Prepare(std::move(mine)));
-    }
+      if (all.has_tickets()) *mine.mutable_tickets() = all.tickets();
+      if (all.has_complaints()) *mine.mutable_complaints() = all.complaints();
+      return mine.queues_size() > 0 || all.has_tickets() ? std::optional(std::move(mine)) : std::nullopt;
+    });
     pending = Pending{};
     pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
   }
@@ -690,38 +706,18 @@ void SupervisorDesk::Tick() {
     if (steady_now < pending.next_due || pending.agents.empty()) continue;
     v1::AgentBoardUpdate update = AgentUpdate(pending.agents, now);
     if (pending.first_change) *update.mutable_first_change_time() = ToTimestamp(*pending.first_change);
-    Prepared<v1::AgentBoardUpdate> shared;
-    for (auto& [id, watcher] : agent_watchers_) {
-      if (watcher.period_ms != period) continue;
-      if (watcher.only.empty()) {
-        if (!shared) shared = Prepare(update);
-        watcher.sink->Send(shared);
-        continue;
+    SendToGroup(update, period, agent_watchers_, [](const v1::AgentBoardUpdate& all, const std::set<std::string>& only) {
+      v1::AgentBoardUpdate mine = Header(all);
+      for (const auto& agent : all.agents()) {
+        if (only.contains(agent.agent())) *mine.add_agents() = agent;
       }
-      v1::AgentBoardUpdate mine;
-      *mine.mutable_as_of() = update.as_of();
-      *mine.mutable_first_change_time() = update.first_change_time();
-      for (const auto& agent : update.agents()) {
-        if (watcher.only.contains(agent.agent())) *mine.add_agents() = agent;
-      }
-      if (mine.agents_size() > 0) watcher.sink->Send(Prepare(std::move(mine)));
-    }
+      return mine.agents_size() > 0 ? std::optional(std::move(mine)) : std::nullopt;
+    });
     pending = Pending{};
     pending.next_due = steady_now + std::chrono::milliseconds(period) - std::chrono::milliseconds(kTickMs / 2);
   }
-  // Groups nobody is in any more.
-  for (auto it = queue_groups_.begin(); it != queue_groups_.end();) {
-    const int period = it->first;
-    const bool used = std::any_of(queue_watchers_.begin(), queue_watchers_.end(),
-                                  [&](const auto& w) { return w.second.period_ms == period; });
-    it = used ? std::next(it) : queue_groups_.erase(it);
-  }
-  for (auto it = agent_groups_.begin(); it != agent_groups_.end();) {
-    const int period = it->first;
-    const bool used = std::any_of(agent_watchers_.begin(), agent_watchers_.end(),
-                                  [&](const auto& w) { return w.second.period_ms == period; });
-    it = used ? std::next(it) : agent_groups_.erase(it);
-  }
+  DropUnusedGroups(&queue_groups_, queue_watchers_);
+  DropUnusedGroups(&agent_groups_, agent_watchers_);
 }
 
 }  // namespace servicedesk::server

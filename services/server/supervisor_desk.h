@@ -166,6 +166,21 @@ class SupervisorDesk : public RoutingDesk::Observer {
     std::chrono::steady_clock::time_point next_due;
   };
 
+  // What a watch asked for, once checked: its beat and the names it watches (empty: all).
+  struct WatchPlan {
+    int period_ms = 0;
+    std::set<std::string> only;
+  };
+  // The checks shared by WatchQueues and WatchAgents (the rate, each name defined, room for
+  // one more watcher); the configuration is brought up to date for the snapshot.
+  absl::StatusOr<WatchPlan> CheckWatch(int updates_per_second,
+                                       const google::protobuf::RepeatedPtrField<std::string>& names,
+                                       const std::string& collection,
+                                       const std::function<bool(const std::string&)>& defined);
+  template <typename Update, typename Sink, typename Build>
+  uint64_t AddWatcher(WatchPlan plan, std::vector<std::string> all, Build build, std::shared_ptr<Sink> sink,
+                      std::map<uint64_t, Watcher<Sink>>* watchers, std::map<int, Pending>* groups);
+
   void RefreshThresholds();
   // Queues and agents as configured now (on a change of the routing configuration).
   void RefreshConfiguration();
