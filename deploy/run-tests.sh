@@ -50,7 +50,7 @@ run_ctest() {
 
 sanitizer_targets=(storage_unit_tests common_unit_tests customers_unit_tests server_unit_tests
                    routing_unit_tests cti_unit_tests supervisor_unit_tests tickets_unit_tests complaints_unit_tests
-                   console_unit_tests
+                   console_unit_tests crm_unit_tests
                    concurrency_tests integration_tests
                    routing_integration_tests)
 

@@ -15,7 +15,8 @@ namespace servicedesk::storage {
 namespace {
 constexpr const char* kFamilyNames[kFamilyCount] = {
     "meta", "customers", "customer_index", "interactions", "interaction_requests",
-    "screen_pop", "events", "routing", "cti", "tickets", "complaints", "statistics"};
+    "screen_pop", "events", "routing", "cti", "tickets", "complaints", "statistics",
+    "customer_value"};
 constexpr const char* kSchemaVersionKey = "schema_version";
 
 rocksdb::ColumnFamilyOptions FamilyOptions(Family family,

@@ -17,9 +17,9 @@ namespace servicedesk::storage {
 
 // The schema this build writes. A data directory written by a newer one is refused.
 // History: 1 customer file; 2 adds the routing family; 3 the cti family; 4 the tickets
-// family; 5 the complaints family; 6 the statistics family. An older directory is upgraded in place on open: the new
+// family; 5 the complaints family; 6 the statistics family; 7 the customer_value family. An older directory is upgraded in place on open: the new
 // families are created empty.
-inline constexpr uint32_t kSchemaVersion = 6;
+inline constexpr uint32_t kSchemaVersion = 7;
 
 struct DatabaseOptions {
   std::string path;
@@ -44,8 +44,9 @@ enum class Family {
   kTickets,
   kComplaints,
   kStatistics,
+  kCustomerValue,
 };
-inline constexpr int kFamilyCount = 12;
+inline constexpr int kFamilyCount = 13;
 const char* FamilyName(Family family);
 
 class Database {

@@ -70,7 +70,6 @@ std::optional<uint64_t> MultiIndexCustomerId(std::string_view key) {
 
 std::string CustomerKey(uint64_t customer_id) { return EncodeU64(customer_id); }
 
-namespace {
 // Maps a signed microsecond time to an unsigned value that sorts newest first.
 uint64_t ReverseTime(int64_t time_us) {
   const uint64_t ordered = static_cast<uint64_t>(time_us) ^ (uint64_t{1} << 63);
@@ -80,7 +79,6 @@ int64_t UnreverseTime(uint64_t reversed) {
   const uint64_t ordered = std::numeric_limits<uint64_t>::max() - reversed;
   return static_cast<int64_t>(ordered ^ (uint64_t{1} << 63));
 }
-}  // namespace
 
 std::string InteractionKey(uint64_t customer_id, int64_t start_time_us, uint64_t interaction_id) {
   std::string key;

@@ -73,6 +73,10 @@ struct InteractionKeyParts {
 };
 std::optional<InteractionKeyParts> DecodeInteractionKey(std::string_view key);
 
+// Newest-first order of signed microsecond times in keys (and back).
+uint64_t ReverseTime(int64_t time_us);
+int64_t UnreverseTime(uint64_t reversed);
+
 
 std::string EventKey(uint64_t seq);
 

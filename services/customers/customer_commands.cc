@@ -28,9 +28,12 @@ int64_t StartMicros(const v1::Interaction& interaction) {
 // The fields a client may name in update_mask (top level; sub-paths of the two profiles too).
 constexpr absl::string_view kMutableFields[] = {
     "kind",  "display_name", "individual",      "enterprise",  "phone_numbers", "emails",
-    "contacts", "preferences", "notes", "tier", "lifecycle_state", "owner_agent", "external_id"};
+    "contacts", "preferences", "notes", "owner_agent", "external_id"};
 constexpr absl::string_view kOutputOnlyFields[] = {"name", "customer_number", "create_time",
                                                   "update_time"};
+// Given at creation (or import), then the value rules' (CustomerValueService: a purchase, the
+// value job, a supervisor's override with its reason).
+constexpr absl::string_view kValueFields[] = {"tier", "lifecycle_state"};
 
 absl::Status CheckMask(const FieldMask& mask) {
   if (mask.paths_size() == 0) {
@@ -48,6 +51,13 @@ absl::Status CheckMask(const FieldMask& mask) {
       if (top == output_only) {
         return absl::InvalidArgumentError(
             absl::StrCat("update_mask: '", path, "' is output only"));
+      }
+    }
+    for (auto value_field : kValueFields) {
+      if (top == value_field) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "update_mask: '", path, "' follows from the customer's value: use CustomerValueService."
+            "SetTierOverride (with a reason) for the tier"));
       }
     }
     bool known = false;

@@ -199,6 +199,7 @@ absl::Status CustomerQueries::ContextWire(const v1::GetCustomerContextRequest& r
       return absl::InvalidArgumentError("key: customer or phone_number is required");
   }
   if (auto s = store_->AppendScreenPop(customer_id, limit, out); !s.ok()) return s;
+  if (auto s = values_.AppendValueField(customer_id, Field::kValueFieldNumber, out); !s.ok()) return s;
   AppendVarintField(out, Field::kKnownCallerFieldNumber, 1);
   for (uint64_t other : others) {
     if (auto s = store_->AppendCustomerField(other, Field::kOtherMatchesFieldNumber, out); !s.ok()) {

@@ -7,13 +7,14 @@
 #include "services/customers/phone_normalizer.h"
 #include "servicedesk/v1/customer.pb.h"
 #include "storage/customer_store.h"
+#include "storage/value_store.h"
 
 namespace servicedesk::customers {
 
 class CustomerQueries {
  public:
   CustomerQueries(const storage::CustomerStore* store, const PhoneNormalizer* phones)
-      : store_(store), phones_(phones) {}
+      : store_(store), values_(store->database()), phones_(phones) {}
 
   absl::StatusOr<v1::Customer> Get(const v1::GetCustomerRequest& request) const;
   absl::StatusOr<v1::ListCustomersResponse> List(const v1::ListCustomersRequest& request) const;
@@ -34,6 +35,7 @@ class CustomerQueries {
 
  private:
   const storage::CustomerStore* store_;
+  storage::ValueStore values_;  // the pop's value figures
   const PhoneNormalizer* phones_;
 };
 

@@ -95,6 +95,14 @@ const AccessPolicy& AccessPolicy::Default() {
       p->rules_[complaints + method] = desk;
     }
     p->rules_[complaints + "GetComplaintFigures"] = {Role::kSupervisor, Role::kAdmin};
+    const std::string value = "/servicedesk.v1.CustomerValueService/";
+    for (const char* method : {"RecordPurchase", "ListPurchases", "GetCustomerValue", "GetValueModel"}) {
+      p->rules_[value + method] = desk;
+    }
+    p->rules_[value + "SetTierOverride"] = {Role::kSupervisor, Role::kAdmin};
+    p->rules_[value + "ClearTierOverride"] = {Role::kSupervisor, Role::kAdmin};
+    p->rules_[value + "ImportPurchases"] = {Role::kAdmin};
+    p->rules_[value + "RecomputeValues"] = {Role::kAdmin};
     for (const char* method : {"GetQueueStatistics", "ForceAgentState", "LogOutAgent", "MoveContact", "OfferContact",
                                "SetContactPriority", "GetContactTrace", "WatchQueues", "WatchAgents",
                                "ListIntervalStatistics"}) {

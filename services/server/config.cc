@@ -473,7 +473,116 @@ absl::Status ReadComplaints(const toml::table& t, ComplaintsConfig* complaints) 
   });
 }
 
+// [crm], with [crm.exchange_rates], [crm.tiers] and [crm.lifecycle].
+absl::Status ReadCrm(const toml::table& t, CrmConfig* crm) {
+  if (auto s = CheckKeys(t, "crm",
+                         {"base_currency", "exchange_rates", "max_purchase_amount", "window_days",
+                          "recompute_interval_hours", "gross_margin", "expected_years", "tiers", "lifecycle"});
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = Read(t, "crm", "base_currency", &crm->base_currency); !s.ok()) return s;
+  for (auto [key, value] : {std::pair{"max_purchase_amount", &crm->max_purchase_amount},
+                            std::pair{"gross_margin", &crm->gross_margin},
+                            std::pair{"expected_years", &crm->expected_years}}) {
+    if (auto s = Read(t, "crm", key, value); !s.ok()) return s;
+  }
+  for (auto [key, value] : {std::pair{"window_days", &crm->window_days},
+                            std::pair{"recompute_interval_hours", &crm->recompute_interval_hours}}) {
+    if (auto s = Read(t, "crm", key, value); !s.ok()) return s;
+  }
+  if (const toml::node* node = t.get("exchange_rates")) {
+    const toml::table* rates = node->as_table();
+    if (rates == nullptr) return absl::InvalidArgumentError("crm.exchange_rates: must be a table");
+    for (const auto& [code, rate] : *rates) {
+      double value = 0;
+      if (auto s = Read(*rates, "crm.exchange_rates", code.str(), &value); !s.ok()) return s;
+      crm->exchange_rates[std::string(code.str())] = value;
+    }
+  }
+  if (const toml::node* node = t.get("tiers")) {
+    const toml::table* tiers = node->as_table();
+    if (tiers == nullptr) return absl::InvalidArgumentError("crm.tiers: must be a table");
+    if (auto s = CheckKeys(*tiers, "crm.tiers", {"key_important_share", "key_share", "ordinary_share"}); !s.ok()) {
+      return s;
+    }
+    for (auto [key, value] : {std::pair{"key_important_share", &crm->key_important_share},
+                              std::pair{"key_share", &crm->key_share},
+                              std::pair{"ordinary_share", &crm->ordinary_share}}) {
+      if (auto s = Read(*tiers, "crm.tiers", key, value); !s.ok()) return s;
+    }
+  }
+  if (const toml::node* node = t.get("lifecycle")) {
+    const toml::table* lifecycle = node->as_table();
+    if (lifecycle == nullptr) return absl::InvalidArgumentError("crm.lifecycle: must be a table");
+    if (auto s = CheckKeys(*lifecycle, "crm.lifecycle",
+                           {"churn_interval_factor", "churn_min_silence_days", "single_purchase_churn_silence_days",
+                            "loyal_min_purchases", "loyal_min_tenure_days"});
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = Read(*lifecycle, "crm.lifecycle", "churn_interval_factor", &crm->churn_interval_factor); !s.ok()) {
+      return s;
+    }
+    for (auto [key, value] : {std::pair{"churn_min_silence_days", &crm->churn_min_silence_days},
+                              std::pair{"single_purchase_churn_silence_days", &crm->single_purchase_churn_silence_days},
+                              std::pair{"loyal_min_purchases", &crm->loyal_min_purchases},
+                              std::pair{"loyal_min_tenure_days", &crm->loyal_min_tenure_days}}) {
+      if (auto s = Read(*lifecycle, "crm.lifecycle", key, value); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsCurrencyCode(std::string_view code) {
+  return code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+absl::Status CheckCrm(const CrmConfig& crm) {
+  if (!IsCurrencyCode(crm.base_currency)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("crm.base_currency: '", crm.base_currency, "' is not an ISO 4217 code (e.g. \"EUR\")"));
+  }
+  for (const auto& [code, rate] : crm.exchange_rates) {
+    if (!IsCurrencyCode(code)) {
+      return absl::InvalidArgumentError(absl::StrCat("crm.exchange_rates.", code, ": not an ISO 4217 code"));
+    }
+    if (!(rate > 0 && rate < 1e9)) {
+      return absl::InvalidArgumentError(absl::StrCat("crm.exchange_rates.", code, ": must be more than 0"));
+    }
+  }
+  if (!(crm.max_purchase_amount > 0 && crm.max_purchase_amount <= 1e12)) {
+    return absl::InvalidArgumentError("crm.max_purchase_amount: must be more than 0 and at most 10^12");
+  }
+  if (crm.recompute_interval_hours < 1 || crm.recompute_interval_hours > 720) {
+    return absl::InvalidArgumentError("crm.recompute_interval_hours: must be 1 to 720");
+  }
+  if (crm.window_days < 1 || crm.window_days > 3660) {
+    return absl::InvalidArgumentError("crm.window_days: must be 1 to 3660");
+  }
+  if (auto problem = crm::CheckRules(ValueRulesFrom(crm)); !problem.empty()) {
+    return absl::InvalidArgumentError(problem);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+crm::ValueRules ValueRulesFrom(const CrmConfig& crm) {
+  crm::ValueRules rules;
+  rules.window = absl::Hours(24) * crm.window_days;
+  rules.key_important_share = crm.key_important_share;
+  rules.key_share = crm.key_share;
+  rules.ordinary_share = crm.ordinary_share;
+  rules.gross_margin = crm.gross_margin;
+  rules.expected_years = crm.expected_years;
+  rules.churn_interval_factor = crm.churn_interval_factor;
+  rules.churn_min_silence = absl::Hours(24) * crm.churn_min_silence_days;
+  rules.single_purchase_churn_silence = absl::Hours(24) * crm.single_purchase_churn_silence_days;
+  rules.loyal_min_purchases = crm.loyal_min_purchases;
+  rules.loyal_min_tenure = absl::Hours(24) * crm.loyal_min_tenure_days;
+  return rules;
+}
 
 absl::Status LoadConfigFile(const std::string& path, Config* config) {
   toml::table root;
@@ -484,14 +593,14 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
         path, ":", error.source().begin.line, ":", error.source().begin.column, ": ",
         std::string(error.description())));
   }
-  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "demo"});
+  if (auto s = CheckKeys(root, "", {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "crm", "demo"});
       !s.ok()) {
     return s;
   }
   auto section = [&](std::string_view name) -> const toml::table* {
     return root.get(name) ? root.get(name)->as_table() : nullptr;
   };
-  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "demo"}) {
+  for (std::string_view name : {"server", "storage", "phone", "auth", "log", "routing", "cti", "supervisor", "tickets", "complaints", "crm", "demo"}) {
     if (root.get(name) && !section(name)) {
       return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": must be a table"));
     }
@@ -563,6 +672,9 @@ absl::Status LoadConfigFile(const std::string& path, Config* config) {
   }
   if (const auto* t = section("complaints")) {
     if (auto s = ReadComplaints(*t, &config->complaints); !s.ok()) return s;
+  }
+  if (const auto* t = section("crm")) {
+    if (auto s = ReadCrm(*t, &config->crm); !s.ok()) return s;
   }
   if (const auto* t = section("demo")) {
     if (auto s = CheckKeys(*t, "demo", {"customers", "seed"}); !s.ok()) return s;
@@ -709,6 +821,7 @@ absl::Status ValidateConfig(const Config& config) {
                                                      "' is not a queue name (queues/{id})"));
     }
   }
+  if (auto s = CheckCrm(config.crm); !s.ok()) return s;
   if (config.demo_customers < 0 || config.demo_customers > 10'000'000) {
     return absl::InvalidArgumentError("demo.customers: must be 0 to 10000000");
   }

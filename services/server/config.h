@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/crm/value_rules.h"
 #include "services/server/auth.h"
 #include "servicedesk/v1/routing.pb.h"
 
@@ -117,6 +118,32 @@ struct ComplaintsConfig {
   int overdue_priority_boost = 20;
 };
 
+// [crm]: customer value, tiers and lifecycle (every rule is documented in
+// services/crm/value_rules.h and deploy/servicedeskd.toml).
+struct CrmConfig {
+  // ISO 4217 code of the currency value is counted in; purchases in another currency need a
+  // rate in [crm.exchange_rates] (code = value of one unit in the base currency).
+  std::string base_currency = "EUR";
+  std::map<std::string, double> exchange_rates;
+  // A purchase above this (in the base currency) is refused as absurd.
+  double max_purchase_amount = 1'000'000;
+  int window_days = 365;
+  // The value job runs this often (and at start when the last run is older). 1 to 720.
+  int recompute_interval_hours = 24;
+  // [crm.tiers]: shares of the window spend, highest spenders first.
+  double key_important_share = 0.5;
+  double key_share = 0.8;
+  double ordinary_share = 0.95;
+  double gross_margin = 0.3;
+  double expected_years = 3;
+  // [crm.lifecycle]
+  double churn_interval_factor = 3;
+  int churn_min_silence_days = 90;
+  int single_purchase_churn_silence_days = 365;
+  int loyal_min_purchases = 5;
+  int loyal_min_tenure_days = 365;
+};
+
 struct Config {
   // [server]
   std::string listen = "127.0.0.1:50051";  // loopback unless told otherwise
@@ -152,6 +179,7 @@ struct Config {
   TicketsConfig tickets;
   // [complaints]
   ComplaintsConfig complaints;
+  CrmConfig crm;
   // [demo]
   int demo_customers = 0;  // loaded on first start into an empty data directory
   uint64_t demo_seed = 42;
@@ -160,6 +188,9 @@ struct Config {
 // Reads `path` into `config`, keeping defaults for what the file does not set.
 // INVALID_ARGUMENT naming the key (e.g. "storage.block_cache_mb") on any error.
 absl::Status LoadConfigFile(const std::string& path, Config* config);
+
+// The value rules of [crm] (ValidateConfig checks them).
+crm::ValueRules ValueRulesFrom(const CrmConfig& crm);
 
 // Checks values that the file and the flags can both set.
 absl::Status ValidateConfig(const Config& config);

@@ -96,6 +96,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   desk->tickets_ = std::make_unique<TicketDesk>(config, desk->clock_, desk->loop_.get(), desk->database_.get(),
                                                 desk->writer_.get(), desk->customer_store_.get(),
                                                 desk->routing_.get());
+  desk->values_ = std::make_unique<ValueDesk>(config, desk->clock_, desk->loop_.get(), desk->database_.get(),
+                                              desk->writer_.get(), desk->customer_store_.get());
   {
     std::promise<absl::Status> started;
     desk->loop_->Post([&] {
@@ -104,6 +106,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       if (status.ok()) status = desk->supervisor_->Start();
       if (status.ok()) status = desk->tickets_->Start();
       if (status.ok()) status = desk->complaints_->Start();
+      if (status.ok()) status = desk->values_->Start();
       desk->supervisor_->SetWorkCounters([tickets = desk->tickets_.get()] { return tickets->Counts(); },
                                          [complaints = desk->complaints_.get()] { return complaints->Counts(); });
       started.set_value(status);
@@ -130,6 +133,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                               desk->tickets_.get());
   desk->complaint_service_ = std::make_unique<ComplaintServiceImpl>(desk->gate_.get(), desk->loop_.get(),
                                                                     desk->complaints_.get());
+  desk->value_service_ =
+      std::make_unique<CustomerValueServiceImpl>(desk->gate_.get(), desk->loop_.get(), desk->values_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -146,6 +151,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->supervisor_service_.get());
   builder.RegisterService(desk->ticket_service_.get());
   builder.RegisterService(desk->complaint_service_.get());
+  builder.RegisterService(desk->value_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);
@@ -209,6 +215,7 @@ void DeskServer::Shutdown() {
         if (supervisor_) supervisor_->Stop();
         if (tickets_) tickets_->Stop();
         if (complaints_) complaints_->Stop();
+        if (values_) values_->Stop();
         if (cti_) cti_->Stop();
         routing_->Stop();
       });
@@ -225,6 +232,7 @@ void DeskServer::Shutdown() {
       if (supervisor_) supervisor_->Stop();
       if (tickets_) tickets_->Stop();
       if (complaints_) complaints_->Stop();
+      if (values_) values_->Stop();
       if (cti_) cti_->Stop();
       routing_->Stop();
       closed.set_value();

@@ -22,6 +22,8 @@
 #include "services/server/auth.h"
 #include "services/server/complaint_desk.h"
 #include "services/server/complaint_service.h"
+#include "services/server/value_desk.h"
+#include "services/server/value_service.h"
 #include "services/server/config.h"
 #include "services/server/customer_service.h"
 #include "services/server/cti_desk.h"
@@ -65,6 +67,10 @@ class DeskServer {
     return OnLoop([&] { return fn(*complaints_); });
   }
   template <typename Fn>
+  auto OnValueDesk(Fn&& fn) {  // fn(ValueDesk&)
+    return OnLoop([&] { return fn(*values_); });
+  }
+  template <typename Fn>
   auto OnCtiDesk(Fn&& fn) {  // fn(CtiDesk&)
     return OnLoop([&] { return fn(*cti_); });
   }
@@ -106,6 +112,8 @@ class DeskServer {
   std::unique_ptr<TicketServiceImpl> ticket_service_;
   std::unique_ptr<ComplaintDesk> complaints_;
   std::unique_ptr<ComplaintServiceImpl> complaint_service_;
+  std::unique_ptr<ValueDesk> values_;
+  std::unique_ptr<CustomerValueServiceImpl> value_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

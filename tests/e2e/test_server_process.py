@@ -196,7 +196,7 @@ class SchemaVersionTest(ProcessTestCase):
         desk.customers().CreateCustomer(pb.CreateCustomerRequest(
             customer=individual("Schema Person", "+49 30 7200001")))
         self.assertStopsCleanly(desk)
-        self.assertEqual(self.schema_version_hex(desk.data_dir), "0x00000006")
+        self.assertEqual(self.schema_version_hex(desk.data_dir), "0x00000007")
 
         self.ldb(f"--db={desk.data_dir}", "--column_family=meta", "--key_hex", "--value_hex",
                  "put", SCHEMA_VERSION_KEY_HEX, "0x00000063")
