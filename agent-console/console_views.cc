@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
@@ -20,7 +21,30 @@ std::string When(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), absl::UTCTimeZone());
 }
 
+std::string Amount(const v1::Money& money) {
+  return absl::StrFormat("%.2f %s", static_cast<double>(money.units()) + money.nanos() / 1e9, money.currency_code());
+}
+
 }  // namespace
+
+std::string ValueLine(const v1::CustomerValue& v) {
+  std::vector<std::string> parts;
+  if (v.purchase_count() > 0) {
+    parts.push_back(absl::StrCat(v.purchase_count(), v.purchase_count() == 1 ? " purchase" : " purchases",
+                                 v.repeat_purchases() > 0 ? absl::StrCat(" (", v.repeat_purchases(), " repeat)") : ""));
+    parts.push_back(absl::StrCat("spent ", Amount(v.total_spend()), " (", Amount(v.window_spend()), " in the window)"));
+    parts.push_back(absl::StrCat("last ", When(v.last_purchase_time()).substr(0, 10)));
+    if (v.rfm().recency() > 0) {
+      parts.push_back(absl::StrCat("RFM ", v.rfm().recency(), "-", v.rfm().frequency(), "-", v.rfm().monetary()));
+    }
+    parts.push_back(absl::StrCat("CLV ", Amount(v.lifetime_value())));
+  }
+  if (v.has_tier_override()) {
+    parts.push_back(absl::StrCat("tier set by ", v.tier_override().set_by(), " until ",
+                                 When(v.tier_override().expire_time()).substr(0, 10)));
+  }
+  return absl::StrJoin(parts, " · ");
+}
 
 std::vector<std::string> CustomerLines(const v1::CustomerContext& context, int max_open, int max_interactions) {
   std::vector<std::string> lines;
@@ -35,6 +59,7 @@ std::vector<std::string> CustomerLines(const v1::CustomerContext& context, int m
   lines.push_back(absl::StrCat("tier ", Trim(v1::CustomerTier_Name(c.tier()), "CUSTOMER_TIER_"), " · lifecycle ",
                                Trim(v1::LifecycleState_Name(c.lifecycle_state()), "LIFECYCLE_STATE_"),
                                c.owner_agent().empty() ? "" : absl::StrCat(" · owner ", c.owner_agent())));
+  if (const std::string value = ValueLine(context.value()); !value.empty()) lines.push_back(OneLine(value));
   std::vector<std::string> phones;
   for (const auto& phone : c.phone_numbers()) phones.push_back(phone.number());
   if (!phones.empty()) lines.push_back(absl::StrCat("phone ", absl::StrJoin(phones, ", ")));

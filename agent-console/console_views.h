@@ -13,10 +13,15 @@
 
 namespace servicedesk::console {
 
-// The file: name, number, tier, lifecycle, owner, phones, the "usual" preferences, open
+// The file: name, number, tier, lifecycle, owner, value (ValueLine), phones, the "usual" preferences, open
 // tickets and complaints (up to `max_open` each), then up to `max_interactions` of the
 // latest interactions, newest first.
 std::vector<std::string> CustomerLines(const v1::CustomerContext& context, int max_open, int max_interactions);
+
+// The loyalty indicators in one line: purchases (repeat), spend all time and in the window,
+// the last purchase, RFM, lifetime value, and the tier override with its end. Empty without
+// purchases or override.
+std::string ValueLine(const v1::CustomerValue& value);
 
 // A search's results, numbered from 1 for the agent to choose.
 std::vector<std::string> CustomerChoices(const std::vector<v1::Customer>& customers);

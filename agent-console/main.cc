@@ -26,10 +26,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "agent-console/agent_screen.h"
+#include "agent-console/console_views.h"
 #include "agent-console/terminal_ui.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
+#include "servicedesk/v1/customer_value.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/supervisor.grpc.pb.h"
@@ -220,6 +223,9 @@ void PrintEvent(const v1::AgentEvent& event, bool json, std::string* last_offer)
     const auto& pop = o.screen_pop();
     if (pop.has_customer()) {
       PrintCustomer(pop.customer());
+      if (const std::string value = servicedesk::console::ValueLine(pop.value()); !value.empty()) {
+        std::cout << "  value: " << value << "\n";
+      }
       std::cout << "  open tickets: " << pop.open_tickets_size()
                 << "   open complaints: " << pop.open_complaints_size() << "\n";
       int shown = 0;
@@ -527,6 +533,31 @@ int main(int argc, char** argv) {
   ticket_handback->add_option("reason", handback_reason, "why, for the history");
   ticket_handback->add_option("--agent", acting_agent, "agents/{id}, for a supervisor acting for an agent");
   // Complaints: the four steps, one subcommand each.
+  // Customer value: purchases, tiers, the value job.
+  auto* value_cmd = app.add_subcommand("value", "customer value: show, purchases, buy, override, clear, model, recompute");
+  value_cmd->require_subcommand(1);
+  std::string v_customer, v_currency = "EUR", v_product, v_order, v_tier, v_reason, v_until;
+  double v_amount = 0;
+  auto* v_show = value_cmd->add_subcommand("show", "a customer's purchases, RFM, lifetime value, tier and lifecycle");
+  v_show->add_option("customer", v_customer, "customers/{id} or the id")->required();
+  auto* v_purchases = value_cmd->add_subcommand("purchases", "a customer's purchases, newest first");
+  v_purchases->add_option("customer", v_customer)->required();
+  auto* v_buy = value_cmd->add_subcommand("buy", "record a purchase");
+  v_buy->add_option("customer", v_customer)->required();
+  v_buy->add_option("--amount", v_amount, "e.g. 39.90")->required();
+  v_buy->add_option("--currency", v_currency, "ISO 4217, default EUR");
+  v_buy->add_option("--product", v_product);
+  v_buy->add_option("--order", v_order, "the order's id in the shop, makes a retry harmless");
+  auto* v_override = value_cmd->add_subcommand("override", "set a customer's tier by hand (supervisor)");
+  v_override->add_option("customer", v_customer)->required();
+  v_override->add_option("--tier", v_tier, "key-important, key-secondary, ordinary, small")->required();
+  v_override->add_option("--reason", v_reason)->required();
+  v_override->add_option("--until", v_until, "YYYY-MM-DD (UTC midnight)")->required();
+  auto* v_clear = value_cmd->add_subcommand("clear", "end a tier override now (supervisor)");
+  v_clear->add_option("customer", v_customer)->required();
+  v_clear->add_option("--reason", v_reason)->required();
+  auto* v_model = value_cmd->add_subcommand("model", "the last run's breakpoints, bands and rules");
+  auto* v_recompute = value_cmd->add_subcommand("recompute", "run the value job now (admin)");
   auto* complaint_cmd = app.add_subcommand(
       "complaint", "complaints: list, show, open, vent, record, propose, escalate, followup, figures");
   complaint_cmd->require_subcommand(1);
@@ -734,6 +765,101 @@ int main(int argc, char** argv) {
         }
       }
     }
+    return 0;
+  }
+  if (*value_cmd) {
+    auto values = v1::CustomerValueService::NewStub(channel);
+    const std::string customer =
+        absl::StartsWith(v_customer, "customers/") ? v_customer : absl::StrCat("customers/", v_customer);
+    auto context = NewContext(options);
+    grpc::Status status;
+    v1::CustomerValue value;
+    if (*v_purchases) {
+      v1::ListPurchasesRequest request;
+      request.set_parent(customer);
+      v1::ListPurchasesResponse response;
+      status = values->ListPurchases(context.get(), request, &response);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(response);
+        return 0;
+      }
+      for (const auto& p : response.purchases()) {
+        std::cout << TimeUtil::ToString(p.purchase_time()).substr(0, 16) << "  "
+                  << absl::StrFormat("%.2f %s", static_cast<double>(p.amount().units()) + p.amount().nanos() / 1e9,
+                                     p.amount().currency_code())
+                  << "  " << p.product() << (p.order_id().empty() ? "" : "  order " + p.order_id()) << "  " << p.name()
+                  << "\n";
+      }
+      return 0;
+    }
+    if (*v_model || *v_recompute) {
+      v1::ValueModel model;
+      if (*v_recompute) {
+        context->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));  // a whole base
+        status = values->RecomputeValues(context.get(), v1::RecomputeValuesRequest(), &model);
+      } else {
+        status = values->GetValueModel(context.get(), v1::GetValueModelRequest(), &model);
+      }
+      if (!status.ok()) return Report(status);
+      PrintJson(model);
+      return 0;
+    }
+    if (*v_buy) {
+      v1::RecordPurchaseRequest request;
+      request.set_parent(customer);
+      auto* amount = request.mutable_purchase()->mutable_amount();
+      amount->set_currency_code(v_currency);
+      amount->set_units(static_cast<int64_t>(v_amount));
+      amount->set_nanos(static_cast<int32_t>(std::llround((v_amount - static_cast<double>(amount->units())) * 1e9)));
+      request.mutable_purchase()->set_product(v_product);
+      request.mutable_purchase()->set_order_id(v_order);
+      v1::Purchase purchase;
+      status = values->RecordPurchase(context.get(), request, &purchase);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(purchase);
+        return 0;
+      }
+      std::cout << "recorded " << purchase.name() << "\n";
+      context = NewContext(options);
+    }
+    if (*v_override) {
+      v1::SetTierOverrideRequest request;
+      request.set_customer(customer);
+      const auto* tier = v1::CustomerTier_descriptor()->FindValueByName(
+          "CUSTOMER_TIER_" + absl::AsciiStrToUpper(absl::StrReplaceAll(v_tier, {{"-", "_"}})));
+      request.set_tier(tier == nullptr ? v1::CUSTOMER_TIER_UNSPECIFIED : static_cast<v1::CustomerTier>(tier->number()));
+      request.set_reason(v_reason);
+      absl::Time until;
+      std::string error;
+      if (!absl::ParseTime("%Y-%m-%d", v_until, absl::UTCTimeZone(), &until, &error)) {
+        std::cerr << "desk-console: --until: not a date (YYYY-MM-DD): " << v_until << std::endl;
+        return 2;
+      }
+      request.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(until));
+      status = values->SetTierOverride(context.get(), request, &value);
+    } else if (*v_clear) {
+      v1::ClearTierOverrideRequest request;
+      request.set_customer(customer);
+      request.set_reason(v_reason);
+      status = values->ClearTierOverride(context.get(), request, &value);
+    } else {
+      v1::GetCustomerValueRequest request;
+      request.set_customer(customer);
+      status = values->GetCustomerValue(context.get(), request, &value);
+    }
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(value);
+      return 0;
+    }
+    std::cout << value.customer() << "  tier " << Trim(v1::CustomerTier_Name(value.tier()), "CUSTOMER_TIER_")
+              << " (from value: " << Trim(v1::CustomerTier_Name(value.value_tier()), "CUSTOMER_TIER_") << ")"
+              << "  lifecycle " << Trim(v1::LifecycleState_Name(value.lifecycle_state()), "LIFECYCLE_STATE_") << "\n";
+    if (const std::string line = servicedesk::console::ValueLine(value); !line.empty()) std::cout << "  " << line << "\n";
+    if (value.has_tier_override()) std::cout << "  override reason: " << value.tier_override().reason() << "\n";
+    if (!value.lifetime_value_formula().empty()) std::cout << "  lifetime value: " << value.lifetime_value_formula() << "\n";
     return 0;
   }
   if (*complaint_cmd) {
@@ -1134,6 +1260,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     PrintCustomer(response.customer());
+    if (const std::string value = servicedesk::console::ValueLine(response.value()); !value.empty()) {
+      std::cout << "  value: " << value << "\n";
+    }
     for (const auto& other : response.other_matches()) {
       std::cout << "  also on this number: " << other.display_name() << " (" << other.name() << ")\n";
     }

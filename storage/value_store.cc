@@ -172,7 +172,7 @@ absl::Status ValueStore::ForEachPurchaseOf(uint64_t customer_id,
 }
 
 absl::Status ValueStore::ForEachPurchase(const rocksdb::Snapshot* snapshot,
-                                         const std::function<void(const PurchasePoint&)>& visit) const {
+                                         const std::function<bool(const PurchasePoint&)>& visit) const {
   bool unreadable = false;
   auto status = ScanPrefix(db_, snapshot, std::string(1, kPurchase), [&](const rocksdb::Iterator& it) {
     PurchasePoint point{};
@@ -180,8 +180,7 @@ absl::Status ValueStore::ForEachPurchase(const rocksdb::Snapshot* snapshot,
       unreadable = true;
       return false;
     }
-    visit(point);
-    return true;
+    return visit(point);
   });
   if (!status.ok()) return status;
   return unreadable ? Unreadable("a purchase") : absl::OkStatus();
@@ -217,10 +216,9 @@ absl::Status ValueStore::AppendValueField(uint64_t customer_id, uint32_t field, 
 }
 
 absl::Status ValueStore::ForEachValue(const rocksdb::Snapshot* snapshot,
-                                      const std::function<void(uint64_t, std::string_view)>& visit) const {
+                                      const std::function<bool(uint64_t, std::string_view)>& visit) const {
   return ScanPrefix(db_, snapshot, std::string(1, kValue), [&](const rocksdb::Iterator& it) {
-    if (it.key().size() == 9) visit(*ReadU64(it.key().ToStringView(), 1), it.value().ToStringView());
-    return true;
+    return it.key().size() != 9 || visit(*ReadU64(it.key().ToStringView(), 1), it.value().ToStringView());
   });
 }
 

@@ -64,9 +64,9 @@ class ValueStore {
   // Every purchase of the customer, newest first (the figures of one customer).
   absl::Status ForEachPurchaseOf(uint64_t customer_id, const std::function<void(const PurchasePoint&)>& visit) const;
   // Every purchase of every customer, in customer order (newest first within one), as of
-  // `snapshot` (may be null: now).
+  // `snapshot` (may be null: now), until `visit` returns false.
   absl::Status ForEachPurchase(const rocksdb::Snapshot* snapshot,
-                               const std::function<void(const PurchasePoint&)>& visit) const;
+                               const std::function<bool(const PurchasePoint&)>& visit) const;
 
   // nullopt: the value rules know nothing of the customer yet.
   absl::StatusOr<std::optional<v1::CustomerValue>> GetValue(uint64_t customer_id,
@@ -75,9 +75,9 @@ class ValueStore {
   // Screen-pop read: the stored value copied as length-delimited field `field` into `out`;
   // nothing when there is none.
   absl::Status AppendValueField(uint64_t customer_id, uint32_t field, std::string* out) const;
-  // Every stored value, in customer order, as of `snapshot`.
+  // Every stored value, in customer order, as of `snapshot`, until `visit` returns false.
   absl::Status ForEachValue(const rocksdb::Snapshot* snapshot,
-                            const std::function<void(uint64_t customer_id, std::string_view bytes)>& visit) const;
+                            const std::function<bool(uint64_t customer_id, std::string_view bytes)>& visit) const;
 
   void PutOverrideExpiry(rocksdb::WriteBatch* batch, absl::Time expire, uint64_t customer_id) const;
   void DeleteOverrideExpiry(rocksdb::WriteBatch* batch, absl::Time expire, uint64_t customer_id) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -27,9 +28,15 @@ std::string ValueRules::Describe() const {
       LifetimeValueFormula(*this));
 }
 
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  return sum;
+}
+
 void PurchaseFigures::Add(absl::Time at, int64_t amount_micros) {
   ++count;
-  spend_micros += amount_micros;
+  spend_micros = SaturatingAdd(spend_micros, amount_micros);
   if (count == 1) {
     first = last = at;
     return;
@@ -105,7 +112,12 @@ ValueModel BuildModel(const ValueRules& rules, const std::vector<PurchaseFigures
     *from[band] = spend;
     before += static_cast<double>(spend);
   }
-  // A band's lower edge never lies above the one before it (ties join the higher band).
+  // Ties join the higher band: a band whose edge is the higher band's edge holds nobody.
+  if (model.key_secondary_from && model.key_important_from && *model.key_secondary_from >= *model.key_important_from) {
+    model.key_secondary_from.reset();
+  }
+  const std::optional<int64_t> above = model.key_secondary_from ? model.key_secondary_from : model.key_important_from;
+  if (model.ordinary_from && above && *model.ordinary_from >= *above) model.ordinary_from.reset();
   return model;
 }
 
@@ -128,8 +140,8 @@ Tier TierOf(const ValueModel& model, const PurchaseFigures& figures) {
 int64_t LifetimeValueMicros(const ValueRules& rules, const PurchaseFigures& figures) {
   const double years = absl::ToDoubleHours(rules.window) / (24 * 365);
   if (years <= 0 || figures.window_spend_micros <= 0) return 0;
-  return std::llround(static_cast<double>(figures.window_spend_micros) / years * rules.gross_margin *
-                      rules.expected_years);
+  const double value = static_cast<double>(figures.window_spend_micros) / years * rules.gross_margin * rules.expected_years;
+  return value >= 9.2e18 ? std::numeric_limits<int64_t>::max() : std::llround(value);
 }
 
 std::string LifetimeValueFormula(const ValueRules& rules) {

@@ -84,7 +84,7 @@ struct PurchaseFigures {
   int64_t window_spend_micros = 0;
 
   // One more purchase, in any order of time (an import brings old ones later). The window
-  // figures are the caller's (they depend on now).
+  // figures are the caller's (they depend on now). Spend saturates rather than wraps.
   void Add(absl::Time at, int64_t amount_micros);
 };
 
@@ -137,6 +137,9 @@ std::string LifetimeValueFormula(const ValueRules& rules);
 std::optional<Lifecycle> LifecycleOf(const ValueRules& rules, const PurchaseFigures& figures, absl::Time now);
 // How long a customer with these purchases may stay silent before they are churned.
 absl::Duration ChurnSilence(const ValueRules& rules, int64_t count, absl::Time first, absl::Time last);
+
+// a + b, held at the int64 limits instead of overflowing.
+int64_t SaturatingAdd(int64_t a, int64_t b);
 
 // Validation of configured rules: the first problem, naming the key, or empty.
 std::string CheckRules(const ValueRules& rules);

@@ -111,6 +111,35 @@ int DemoData::InteractionCount(uint64_t index) const {
   return static_cast<int>(-std::log(1.0 - v) * 18.5);
 }
 
+std::vector<v1::ImportPurchasesRequest> DemoData::Purchases(uint64_t index, absl::Time now) const {
+  Random r(Mix(seed_, index, 3));
+  std::vector<v1::ImportPurchasesRequest> purchases;
+  if (r.Below(100) < 20) return purchases;  // prospects: no purchase yet
+  static constexpr const char* kProducts[] = {"coffee machine", "espresso beans 1 kg", "milk frother",
+                                              "descaler",       "service plan",        "grinder"};
+  const bool big_spender = r.Below(100) < 5;
+  const int count = 1 + static_cast<int>(r.Below(big_spender ? 20 : 8));
+  // The usual gap between purchases, and how long ago the last one was (some stopped long ago).
+  const int gap_days = 20 + static_cast<int>(r.Below(100));
+  const int silence_days = r.Below(100) < 15 ? 400 + static_cast<int>(r.Below(300)) : static_cast<int>(r.Below(60));
+  for (int k = 0; k < count; ++k) {
+    v1::ImportPurchasesRequest request;
+    request.set_customer_external_id(ExternalId(index));
+    v1::Purchase& p = *request.mutable_purchase();
+    const double units = (big_spender ? 400.0 : 25.0) * (0.5 + r.Uniform() * 3);
+    p.mutable_amount()->set_currency_code("EUR");
+    p.mutable_amount()->set_units(static_cast<int64_t>(units));
+    p.mutable_amount()->set_nanos(static_cast<int32_t>((units - static_cast<double>(static_cast<int64_t>(units))) * 100) *
+                                  10'000'000);
+    p.set_product(r.Pick(kProducts));
+    p.set_order_id("demo-" + std::to_string(index) + "-" + std::to_string(k));
+    const absl::Time at = now - absl::Hours(24) * (silence_days + gap_days * (count - 1 - k)) - absl::Hours(r.Below(12));
+    *p.mutable_purchase_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(at));
+    purchases.push_back(std::move(request));
+  }
+  return purchases;
+}
+
 v1::ImportRecord DemoData::Record(uint64_t index) const {
   Random r(Mix(seed_, index, 2));
   v1::ImportRecord record;

@@ -11,9 +11,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "servicedesk/v1/customer.pb.h"
+#include "servicedesk/v1/customer_value.pb.h"
 
 namespace servicedesk::customers {
 
@@ -29,6 +31,10 @@ class DemoData {
   static std::string ExternalId(uint64_t index);
   // How many interactions Record(index) holds, without building it.
   int InteractionCount(uint64_t index) const;
+  // The customer's purchases before `now` (none for about one in five: prospects), each with
+  // an order id "demo-<index>-<k>": most customers buy every few months, some stopped a
+  // year or more ago (churned), a few spend far more than the rest (the pyramid's top).
+  std::vector<v1::ImportPurchasesRequest> Purchases(uint64_t index, absl::Time now) const;
 
  private:
   uint64_t seed_;

@@ -547,12 +547,17 @@ absl::Status CheckCrm(const CrmConfig& crm) {
     if (!IsCurrencyCode(code)) {
       return absl::InvalidArgumentError(absl::StrCat("crm.exchange_rates.", code, ": not an ISO 4217 code"));
     }
+    if (code == crm.base_currency) {
+      return absl::InvalidArgumentError(absl::StrCat("crm.exchange_rates.", code, ": the base currency needs no rate"));
+    }
     if (!(rate > 0 && rate < 1e9)) {
-      return absl::InvalidArgumentError(absl::StrCat("crm.exchange_rates.", code, ": must be more than 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("crm.exchange_rates.", code, ": must be more than 0 and less than 10^9"));
     }
   }
-  if (!(crm.max_purchase_amount > 0 && crm.max_purchase_amount <= 1e12)) {
-    return absl::InvalidArgumentError("crm.max_purchase_amount: must be more than 0 and at most 10^12");
+  // 10^9 keeps a customer's spend in micros far from the 64-bit limit (9 x 10^12 units).
+  if (!(crm.max_purchase_amount > 0 && crm.max_purchase_amount <= 1e9)) {
+    return absl::InvalidArgumentError("crm.max_purchase_amount: must be more than 0 and at most 10^9");
   }
   if (crm.recompute_interval_hours < 1 || crm.recompute_interval_hours > 720) {
     return absl::InvalidArgumentError("crm.recompute_interval_hours: must be 1 to 720");

@@ -75,8 +75,11 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       desk->customer_store_.get(), desk->phones_.get());
   desk->loop_ = std::make_unique<DeskLoop>();
 
+  bool demo_loaded = false;
   if (config.demo_customers > 0) {
-    if (auto s = desk->LoadDemoData(); !s.ok()) return s;
+    auto loaded = desk->LoadDemoData();
+    if (!loaded.ok()) return loaded.status();
+    demo_loaded = *loaded;
   }
 
   desk->routing_ = std::make_unique<RoutingDesk>(config, desk->clock_, desk->loop_.get(),
@@ -107,6 +110,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
       if (status.ok()) status = desk->tickets_->Start();
       if (status.ok()) status = desk->complaints_->Start();
       if (status.ok()) status = desk->values_->Start();
+      if (status.ok() && demo_loaded) status = desk->LoadDemoPurchases();
       desk->supervisor_->SetWorkCounters([tickets = desk->tickets_.get()] { return tickets->Counts(); },
                                          [complaints = desk->complaints_.get()] { return complaints->Counts(); });
       started.set_value(status);
@@ -177,13 +181,30 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   return desk;
 }
 
-absl::Status DeskServer::LoadDemoData() {
+absl::Status DeskServer::LoadDemoPurchases() {
+  customers::DemoData demo(config_.demo_seed);
+  const absl::Time now = clock_->Now();
+  int recorded = 0;
+  for (int i = 0; i < config_.demo_customers; ++i) {
+    for (const auto& purchase : demo.Purchases(static_cast<uint64_t>(i), now)) {
+      auto outcome = values_->ImportPurchase(purchase, "system/demo");
+      if (outcome.kind == ValueDesk::ImportOutcome::Kind::kRejected) return outcome.error;
+      ++recorded;
+    }
+  }
+  LogEvent(spdlog::level::info, "demo.purchases_loaded", {{"purchases", absl::StrCat(recorded)}});
+  // Tiers and scores at once (the job that started with the desk saw none of them).
+  values_->Recompute([](absl::StatusOr<v1::ValueModel>) {});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> DeskServer::LoadDemoData() {
   // Only into an empty directory: the demo never touches real data.
   {
     std::unique_ptr<rocksdb::Iterator> it(database_->db()->NewIterator(
         rocksdb::ReadOptions(), database_->handle(storage::Family::kCustomers)));
     it->SeekToFirst();
-    if (it->Valid()) return absl::OkStatus();
+    if (it->Valid()) return false;
   }
   std::promise<absl::Status> done;
   loop_->Post([this, &done] {
@@ -202,7 +223,8 @@ absl::Status DeskServer::LoadDemoData() {
               {"example_phone", customers::DemoData::MobileNumber(0)}});
     done.set_value(absl::OkStatus());
   });
-  return done.get_future().get();
+  if (auto s = done.get_future().get(); !s.ok()) return s;
+  return true;
 }
 
 void DeskServer::Shutdown() {

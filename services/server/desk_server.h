@@ -85,7 +85,10 @@ class DeskServer {
   }
 
   DeskServer() = default;
-  absl::Status LoadDemoData();
+  // True when the demo customers were loaded (an empty data directory).
+  absl::StatusOr<bool> LoadDemoData();
+  // Their purchases, on the loop once the value desk has started.
+  absl::Status LoadDemoPurchases();
 
   Config config_;
   SystemClock system_clock_;

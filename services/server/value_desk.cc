@@ -87,7 +87,12 @@ struct ValueDesk::Job {
   v1::ValueModelRow model;
   crm::ValueModel built;
   std::vector<Rescored> changed;
+  // Customers changed on the loop while the job ran whose snapshot figures did not move:
+  // rescored with the new model after `changed`.
+  std::vector<uint64_t> late;
+  bool late_taken = false;
   std::size_t next = 0;
+  std::size_t next_late = 0;
   bool installed = false;
   int64_t tier_changes = 0;
   int64_t lifecycle_changes = 0;
@@ -119,7 +124,9 @@ absl::Status ValueDesk::Start() {
   if (!expiries.ok()) return expiries.status();
   expiries_.insert(expiries->begin(), expiries->end());
   ArmExpiryTimer();
-  if (!model_.computed() || clock_->Now() - model_.computed_at >= absl::Hours(config_.crm.recompute_interval_hours)) {
+  job_due_ = model_.computed() ? model_.computed_at + absl::Hours(config_.crm.recompute_interval_hours)
+                               : absl::InfinitePast();
+  if (clock_->Now() >= job_due_) {
     StartJob();
   } else {
     ArmJobTimer();
@@ -133,8 +140,10 @@ void ValueDesk::Stop() {
   job_timer_.cancel();
   cancel_job_ = true;
   if (job_thread_.joinable()) job_thread_.join();
-  for (auto& done : waiting_) done(absl::UnavailableError("the server is shutting down"));
-  waiting_.clear();
+  for (auto* list : {&waiting_, &waiting_next_}) {
+    for (auto& done : *list) done(absl::UnavailableError("the server is shutting down"));
+    list->clear();
+  }
 }
 
 void ValueDesk::InstallModel(const v1::ValueModelRow& row) {
@@ -158,6 +167,15 @@ v1::ValueModel ValueDesk::Model() const {
   v1::ValueModel view = model_view_;
   view.set_rules(absl::StrCat("base currency ", config_.crm.base_currency, "; ", rules_.Describe()));
   return view;
+}
+
+std::optional<ValueDesk::Was> ValueDesk::WasOf(const std::optional<v1::CustomerValue>& value) {
+  if (!value) return std::nullopt;
+  return Was{value->tier(), value->lifecycle_state()};
+}
+
+absl::Status ValueDesk::Refused() const {
+  return stopped_ ? absl::UnavailableError("the server is shutting down") : absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -230,8 +248,8 @@ v1::CustomerValue ValueDesk::PresentWith(const crm::ValueModel& model, uint64_t 
   return v;
 }
 
-absl::Status ValueDesk::Stage(rocksdb::WriteBatch* batch, uint64_t customer,
-                              const std::optional<v1::CustomerValue>& before, const v1::CustomerValue& after,
+absl::Status ValueDesk::Stage(rocksdb::WriteBatch* batch, uint64_t customer, const std::optional<Was>& before,
+                              const v1::CustomerValue& after,
                               const Cause& cause, absl::Time now, std::vector<v1::Event>* events,
                               int64_t* tier_changes, int64_t* lifecycle_changes) {
   store_.PutValue(batch, customer, after);
@@ -241,8 +259,8 @@ absl::Status ValueDesk::Stage(rocksdb::WriteBatch* batch, uint64_t customer,
     if (!read.ok()) return read.status();
     file = *std::move(read);
   }
-  const auto tier_before = before ? before->tier() : file->tier();
-  const auto lifecycle_before = before ? before->lifecycle_state() : file->lifecycle_state();
+  const auto tier_before = before ? before->tier : file->tier();
+  const auto lifecycle_before = before ? before->lifecycle : file->lifecycle_state();
   const bool tier_moved = tier_before != after.tier();
   const bool lifecycle_moved = lifecycle_before != after.lifecycle_state();
   if (!tier_moved && !lifecycle_moved && !cause.override_changed) return absl::OkStatus();
@@ -354,7 +372,10 @@ absl::StatusOr<int64_t> ValueDesk::CheckPurchase(v1::Purchase* purchase, absl::T
                                                       f("amount"), base, config_.crm.base_currency,
                                                       config_.crm.max_purchase_amount, config_.crm.base_currency));
   }
-  const int64_t base_micros = std::llround(base * kMicrosPerUnit);
+  // Exact in the base currency; converted amounts are rounded to the micro.
+  const int64_t base_micros = rate == 1 && code == config_.crm.base_currency
+                                  ? amount.units() * kMicrosPerUnit + amount.nanos() / 1000
+                                  : std::llround(base * kMicrosPerUnit);
   if (base_micros <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(f("amount"), ": less than a millionth of the base currency"));
   }
@@ -385,10 +406,12 @@ absl::StatusOr<int64_t> ValueDesk::CheckPurchase(v1::Purchase* purchase, absl::T
 
 absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase purchase, const std::string& request_id,
                                                const std::string& principal, const std::string& field) {
+  if (auto s = Refused(); !s.ok()) return s;
   const absl::Time now = clock_->Now();
-  auto base_micros = CheckPurchase(&purchase, now, field);
-  if (!base_micros.ok()) return base_micros.status();
+  // A known order is answered before anything else is checked: a retried import stays
+  // "unchanged" even after the rates or limits changed.
   if (!purchase.order_id().empty()) {
+    if (auto s = customers::ValidateExternalId(purchase.order_id(), field + ".order_id"); !s.ok()) return s;
     auto earlier = store_.FindByOrderId(purchase.order_id());
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
@@ -399,6 +422,8 @@ absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase p
       return **earlier;
     }
   }
+  auto base_micros = CheckPurchase(&purchase, now, field);
+  if (!base_micros.ok()) return base_micros.status();
   auto before = store_.GetValue(customer);
   if (!before.ok()) return before.status();
   const absl::Time at = FromTimestamp(purchase.purchase_time());
@@ -428,11 +453,17 @@ absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase p
   events.push_back(std::move(recorded));
   const v1::CustomerValue after = Present(customer, *figures, before->has_value() ? &**before : nullptr,
                                           file ? &*file : nullptr, now);
-  if (auto s = Stage(&batch, customer, *before, after, {"purchase", "", principal, false}, now, &events); !s.ok()) {
+  if (auto s = Stage(&batch, customer, WasOf(*before), after, {"purchase", "", principal, false}, now, &events);
+      !s.ok()) {
     return s;
   }
   if (auto s = Commit(&batch, &events); !s.ok()) return s;
   if (job_) touched_.insert(customer);
+  if (!model_.usable() && !job_ && now + absl::Minutes(1) < job_due_) {
+    // The first purchases of a new desk: score them soon rather than at the next daily run.
+    job_due_ = now + absl::Minutes(1);
+    ArmJobTimer();
+  }
   return purchase;
 }
 
@@ -444,7 +475,12 @@ absl::StatusOr<v1::Purchase> ValueDesk::RecordPurchase(const v1::RecordPurchaseR
   if (!request.request_id().empty()) {
     auto earlier = store_.FindByRequestId(request.request_id());
     if (!earlier.ok()) return earlier.status();
-    if (earlier->has_value()) return **earlier;
+    if (earlier->has_value()) {
+      if (!(*earlier)->name().starts_with(storage::CustomerName(*customer) + "/")) {
+        return absl::AlreadyExistsError("request_id: already used for another customer's purchase");
+      }
+      return **earlier;
+    }
   }
   if (!request.has_purchase()) return absl::InvalidArgumentError("purchase: required");
   return Record(*customer, request.purchase(), request.request_id(), principal, "purchase");
@@ -512,6 +548,11 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::GetValue(const std::string& name) c
   v1::CustomerValue value;
   if (stored->has_value()) {
     value = **stored;
+    // Expired and not yet processed (the timer is about to): it no longer counts.
+    if (value.has_tier_override() && FromTimestamp(value.tier_override().expire_time()) <= clock_->Now()) {
+      value.clear_tier_override();
+      value.set_tier(value.value_tier());
+    }
   } else {
     auto customer = customers_->GetCustomer(*id);
     if (!customer.ok()) return customer.status();
@@ -533,6 +574,7 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::GetValue(const std::string& name) c
 absl::StatusOr<v1::CustomerValue> ValueDesk::ChangeOverride(uint64_t customer,
                                                             std::optional<v1::TierOverride> override_,
                                                             const Cause& cause) {
+  if (auto s = Refused(); !s.ok()) return s;
   const absl::Time now = clock_->Now();
   auto before = store_.GetValue(customer);
   if (!before.ok()) return before.status();
@@ -561,7 +603,7 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::ChangeOverride(uint64_t customer,
   }
   if (override_) store_.PutOverrideExpiry(&batch, FromTimestamp(override_->expire_time()), customer);
   std::vector<v1::Event> events;
-  if (auto s = Stage(&batch, customer, *before, after, cause, now, &events); !s.ok()) return s;
+  if (auto s = Stage(&batch, customer, WasOf(*before), after, cause, now, &events); !s.ok()) return s;
   if (auto s = Commit(&batch, &events); !s.ok()) return s;
   if (old_expiry) expiries_.erase({*old_expiry, customer});
   if (override_) expiries_.insert({FromTimestamp(override_->expire_time()), customer});
@@ -614,8 +656,13 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::ClearTierOverride(const v1::ClearTi
 void ValueDesk::RunDue() {
   if (stopped_) return;
   const absl::Time now = clock_->Now();
-  while (!expiries_.empty() && expiries_.begin()->first <= now) {
-    const auto [expire, customer] = *expiries_.begin();
+  std::vector<std::pair<absl::Time, uint64_t>> due;
+  for (const auto& entry : expiries_) {
+    if (entry.first > now) break;
+    due.push_back(entry);
+  }
+  bool failed = false;
+  for (const auto& [expire, customer] : due) {
     auto before = store_.GetValue(customer);
     absl::Status status = before.status();
     if (status.ok() && before->has_value() && (*before)->has_tier_override() &&
@@ -626,14 +673,16 @@ void ValueDesk::RunDue() {
       rocksdb::WriteBatch batch;
       store_.DeleteOverrideExpiry(&batch, expire, customer);
       status = storage::FromRocks(db_->db()->Write(db_->write_options(), &batch), "removing an override expiry");
+      if (status.ok()) expiries_.erase({expire, customer});
     }
     if (!status.ok()) {
+      // The others go on; this one is tried again in a minute.
       LogEvent(spdlog::level::err, "value.override_expiry_failed",
                {{"customer", storage::CustomerName(customer)}, {"error", std::string(status.message())}});
-      break;  // retried at the next beat
+      failed = true;
     }
-    expiries_.erase({expire, customer});
   }
+  expiry_retry_at_ = failed ? now + absl::Minutes(1) : absl::InfinitePast();
   ArmExpiryTimer();
 }
 
@@ -641,9 +690,11 @@ void ValueDesk::ArmExpiryTimer() {
   if (stopped_) return;
   expiry_timer_.cancel();
   if (expiries_.empty()) return;
-  // At the earliest expiry, or in a minute after a failure (the time may have passed).
-  const absl::Duration wait =
-      std::clamp(expiries_.begin()->first - clock_->Now(), absl::Milliseconds(1), absl::Hours(1));
+  // At the earliest expiry (within the hour: the clock may be moved), but not before the
+  // retry after a failure.
+  const absl::Time now = clock_->Now();
+  const absl::Time at = std::max(expiries_.begin()->first, expiry_retry_at_);
+  const absl::Duration wait = std::clamp(at - now, absl::Milliseconds(1), absl::Hours(1));
   expiry_timer_.expires_after(absl::ToChronoMilliseconds(wait));
   expiry_timer_.async_wait([this](const std::error_code& error) {
     if (!error) RunDue();
@@ -658,18 +709,23 @@ void ValueDesk::Recompute(std::function<void(absl::StatusOr<v1::ValueModel>)> do
     done(absl::UnavailableError("the server is shutting down"));
     return;
   }
+  // A running job read its snapshot before this call: the caller gets the run after it.
+  if (job_) {
+    waiting_next_.push_back(std::move(done));
+    return;
+  }
   waiting_.push_back(std::move(done));
-  if (!job_) StartJob();
+  StartJob();
 }
 
 void ValueDesk::ArmJobTimer() {
-  if (stopped_) return;
-  const absl::Time due = model_.computed_at + absl::Hours(config_.crm.recompute_interval_hours);
-  const absl::Duration wait = std::clamp(due - clock_->Now(), absl::Seconds(1), absl::Hours(1));
+  if (stopped_ || job_) return;
+  job_timer_.cancel();
+  const absl::Duration wait = std::clamp(job_due_ - clock_->Now(), absl::Seconds(1), absl::Hours(1));
   job_timer_.expires_after(absl::ToChronoMilliseconds(wait));
   job_timer_.async_wait([this](const std::error_code& error) {
     if (error || stopped_ || job_) return;
-    if (clock_->Now() >= model_.computed_at + absl::Hours(config_.crm.recompute_interval_hours)) {
+    if (clock_->Now() >= job_due_) {
       StartJob();
     } else {
       ArmJobTimer();
@@ -722,7 +778,8 @@ absl::Status ValueDesk::ComputeJob(Job* job, const rocksdb::Snapshot* snapshot) 
       ++f.window_count;
       f.window_spend_micros += p.base_micros;
     }
-    ++seen;
+    // Stop() must not wait for a whole scan.
+    return (++seen & 0xfff) != 0 || !cancel_job_;
   });
   if (!status.ok()) return status;
   if (cancel_job_) return absl::CancelledError("stopped");
@@ -770,10 +827,12 @@ absl::Status ValueDesk::ComputeJob(Job* job, const rocksdb::Snapshot* snapshot) 
     }
     v1::CustomerValue after = PresentWith(m, ids[index], figures[index], before, file ? &*file : nullptr, job->now);
     if (before != nullptr && Comparable(*before) == Comparable(after)) return;
-    job->changed.push_back({ids[index], before ? std::optional<v1::CustomerValue>(*before) : std::nullopt,
-                            std::move(after)});
+    job->changed.push_back({ids[index],
+                            before ? std::optional<Was>(Was{before->tier(), before->lifecycle_state()}) : std::nullopt,
+                            after.SerializeAsString()});
   };
   status = store_.ForEachValue(snapshot, [&](uint64_t customer, std::string_view bytes) {
+    if (cancel_job_) return false;
     while (i < ids.size() && ids[i] < customer) rescore(i++, nullptr);
     if (i < ids.size() && ids[i] == customer) {
       v1::CustomerValue before;
@@ -784,6 +843,7 @@ absl::Status ValueDesk::ComputeJob(Job* job, const rocksdb::Snapshot* snapshot) 
       }
       ++i;
     }
+    return true;
   });
   if (!status.ok()) return status;
   while (i < ids.size()) rescore(i++, nullptr);
@@ -795,45 +855,60 @@ void ValueDesk::ApplyChunk(std::shared_ptr<Job> job) {
   if (stopped_) return;
   rocksdb::WriteBatch batch;
   std::vector<v1::Event> events;
+  const absl::Time now = clock_->Now();  // when the changes are written (figures are as of job->now)
   if (!job->installed) {
     store_.PutModel(&batch, job->model);
-    v1::Event computed = NewEvent(job->now, kJobPrincipal);
+    v1::Event computed = NewEvent(now, kJobPrincipal);
     *computed.mutable_value_model_computed()->mutable_model() = job->model.model();
     events.push_back(std::move(computed));
   }
   const crm::ValueModel& model = job->built;
-  const std::size_t end = std::min(job->changed.size(), job->next + kChunk);
   const Cause cause{"recompute", "", kJobPrincipal, false};
   absl::Status status;
-  for (std::size_t k = job->next; k < end && status.ok(); ++k) {
-    Rescored& r = job->changed[k];
+  std::size_t budget = kChunk;
+  for (; job->next < job->changed.size() && budget > 0 && status.ok(); --budget) {
+    const Rescored& r = job->changed[job->next++];
     if (touched_.erase(r.customer) > 0) {
       // Changed on the loop after the snapshot: rescore what is stored now.
-      status = RescoreStored(&batch, r.customer, model, job->now, cause, &events, job.get());
+      status = RescoreStored(&batch, r.customer, model, now, cause, &events, job.get());
       continue;
     }
-    status = Stage(&batch, r.customer, r.before, r.after, cause, job->now, &events, &job->tier_changes,
+    v1::CustomerValue after;
+    if (!after.ParseFromString(r.after)) {
+      status = absl::InternalError("a rescored value does not parse");
+      break;
+    }
+    status = Stage(&batch, r.customer, r.before, after, cause, now, &events, &job->tier_changes,
                    &job->lifecycle_changes);
   }
-  const bool last = end == job->changed.size();
-  if (status.ok() && last) {
-    // Customers changed meanwhile whose snapshot figures did not move: the new model too.
-    for (uint64_t customer : touched_) {
-      status = RescoreStored(&batch, customer, model, job->now, cause, &events, job.get());
-      if (!status.ok()) break;
-    }
+  if (job->next == job->changed.size() && !job->late_taken) {
+    job->late.assign(touched_.begin(), touched_.end());
+    std::sort(job->late.begin(), job->late.end());
     touched_.clear();
+    job->late_taken = true;
+  }
+  for (; job->late_taken && job->next_late < job->late.size() && budget > 0 && status.ok(); --budget) {
+    status = RescoreStored(&batch, job->late[job->next_late++], model, now, cause, &events, job.get());
+  }
+  const bool last = job->late_taken && job->next_late == job->late.size();
+  if (status.ok() && last) {
+    // The run's figures go with the model, so that they outlive a restart.
+    v1::ValueModel& view = *job->model.mutable_model();
+    view.set_customers_changed(static_cast<int64_t>(job->changed.size()));
+    view.set_tier_changes(job->tier_changes);
+    view.set_lifecycle_changes(job->lifecycle_changes);
+    view.set_run_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count());
+    store_.PutModel(&batch, job->model);
   }
   if (status.ok()) status = Commit(&batch, &events);
   if (!status.ok()) {
     FinishJob(job, status);
     return;
   }
-  if (!job->installed) {
+  if (!job->installed || last) {
     InstallModel(job->model);
     job->installed = true;
   }
-  job->next = end;
   if (!last) {
     loop_->Post([this, job] { ApplyChunk(job); });
     return;
@@ -857,27 +932,27 @@ absl::Status ValueDesk::RescoreStored(rocksdb::WriteBatch* batch, uint64_t custo
   if (figures->count == 0 && !before->has_value()) return absl::OkStatus();
   v1::CustomerValue after =
       PresentWith(model, customer, *figures, before->has_value() ? &**before : nullptr, file ? &*file : nullptr, now);
-  return Stage(batch, customer, *before, after, cause, now, events, &job->tier_changes, &job->lifecycle_changes);
+  if (before->has_value() && Comparable(**before) == Comparable(after)) return absl::OkStatus();
+  return Stage(batch, customer, WasOf(*before), after, cause, now, events, &job->tier_changes,
+               &job->lifecycle_changes);
 }
 
 void ValueDesk::FinishJob(std::shared_ptr<Job> job, absl::Status status) {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - job->started).count();
   job_.reset();
   if (job_thread_.joinable()) job_thread_.join();
   if (status.ok()) {
-    model_view_.set_customers_changed(static_cast<int64_t>(job->changed.size()));
-    model_view_.set_tier_changes(job->tier_changes);
-    model_view_.set_lifecycle_changes(job->lifecycle_changes);
-    model_view_.set_run_seconds(seconds);
+    const v1::ValueModel& view = job->model.model();
     LogEvent(spdlog::level::info, "value.recomputed",
-             {{"customers", std::to_string(job->model.scored_customers())},
-              {"changed", std::to_string(job->changed.size())},
-              {"tier_changes", std::to_string(job->tier_changes)},
-              {"lifecycle_changes", std::to_string(job->lifecycle_changes)},
-              {"seconds", absl::StrFormat("%.3f", seconds)}});
+             {{"customers", std::to_string(view.scored_customers())},
+              {"changed", std::to_string(view.customers_changed())},
+              {"tier_changes", std::to_string(view.tier_changes())},
+              {"lifecycle_changes", std::to_string(view.lifecycle_changes())},
+              {"seconds", absl::StrFormat("%.3f", view.run_seconds())}});
+    job_due_ = model_.computed_at + absl::Hours(config_.crm.recompute_interval_hours);
   } else {
     LogEvent(spdlog::level::err, "value.recompute_failed", {{"error", std::string(status.message())}});
+    // Not again at once: a lasting problem (an unreadable row) would scan the base back to back.
+    job_due_ = clock_->Now() + absl::Minutes(10);
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();
@@ -888,9 +963,11 @@ void ValueDesk::FinishJob(std::shared_ptr<Job> job, absl::Status status) {
       done(status);
     }
   }
-  if (!status.ok() && !model_.computed()) {
-    // Retry in the timer's hour rather than at once.
-    model_.computed_at = clock_->Now() - absl::Hours(config_.crm.recompute_interval_hours) + absl::Hours(1);
+  if (!waiting_next_.empty() && !stopped_) {
+    waiting_ = std::move(waiting_next_);
+    waiting_next_.clear();
+    StartJob();
+    return;
   }
   ArmJobTimer();
 }

@@ -67,8 +67,8 @@ class ValueDesk {
                                                     const std::string& principal);
   absl::StatusOr<v1::CustomerValue> ClearTierOverride(const v1::ClearTierOverrideRequest& request,
                                                       const std::string& principal);
-  // Runs the value job (or joins the one running); `done` runs on the loop when it has been
-  // applied.
+  // Runs the value job (after the running one, whose snapshot is older than the call); `done`
+  // runs on the loop when it has been applied.
   void Recompute(std::function<void(absl::StatusOr<v1::ValueModel>)> done);
   v1::ValueModel Model() const;
   // Expired overrides (the timer calls it).
@@ -88,10 +88,18 @@ class ValueDesk {
     std::string principal;
     bool override_changed = false;  // an event and a history entry even if the tier stays
   };
+  // A customer's tier and lifecycle state before a change (nullopt: no value row yet, the
+  // file's count).
+  struct Was {
+    v1::CustomerTier tier;
+    v1::LifecycleState lifecycle;
+  };
+  static std::optional<Was> WasOf(const std::optional<v1::CustomerValue>& value);
+  // A customer whose value the job moved: kept small (a million of them may move at once).
   struct Rescored {
     uint64_t customer;
-    std::optional<v1::CustomerValue> before;
-    v1::CustomerValue after;
+    std::optional<Was> before;
+    std::string after;  // serialized CustomerValue
   };
 
   // The customer's figures from storage, with `extra` purchases not written yet.
@@ -107,7 +115,7 @@ class ValueDesk {
                                 const v1::CustomerValue* before, const v1::Customer* file, absl::Time now) const;
   // Adds the value row and, when the tier or lifecycle state moved, the file, the screen pop,
   // the history entries and a CustomerValueChanged event.
-  absl::Status Stage(rocksdb::WriteBatch* batch, uint64_t customer, const std::optional<v1::CustomerValue>& before,
+  absl::Status Stage(rocksdb::WriteBatch* batch, uint64_t customer, const std::optional<Was>& before,
                      const v1::CustomerValue& after, const Cause& cause, absl::Time now,
                      std::vector<v1::Event>* events, int64_t* tier_changes = nullptr,
                      int64_t* lifecycle_changes = nullptr);
@@ -130,8 +138,11 @@ class ValueDesk {
   absl::Status RescoreStored(rocksdb::WriteBatch* batch, uint64_t customer, const crm::ValueModel& model,
                              absl::Time now, const Cause& cause, std::vector<v1::Event>* events, Job* job);
   void FinishJob(std::shared_ptr<Job> job, absl::Status status);
+  // The job runs at job_due_ (its interval after the last run; sooner after a purchase while
+  // the model is not usable; later after a failure).
   void ArmJobTimer();
   void ArmExpiryTimer();
+  absl::Status Refused() const;
 
   Config config_;
   crm::ValueRules rules_;
@@ -148,13 +159,17 @@ class ValueDesk {
   asio::steady_timer expiry_timer_;
   asio::steady_timer job_timer_;
   bool stopped_ = false;
+  absl::Time job_due_ = absl::InfinitePast();
+  absl::Time expiry_retry_at_ = absl::InfinitePast();  // after a failed expiry
 
   std::shared_ptr<Job> job_;  // the running one
   std::thread job_thread_;
   std::atomic<bool> cancel_job_{false};
   // Customers changed on the loop since the running job took its snapshot.
   absl::flat_hash_set<uint64_t> touched_;
+  // Callers of Recompute: of the running job, and of the one after it.
   std::vector<std::function<void(absl::StatusOr<v1::ValueModel>)>> waiting_;
+  std::vector<std::function<void(absl::StatusOr<v1::ValueModel>)>> waiting_next_;
 };
 
 }  // namespace servicedesk::server

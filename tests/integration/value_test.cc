@@ -43,7 +43,7 @@ class ValueTest : public ::testing::Test {
     Start();
   }
 
-  void Start() {
+  void Start(bool recompute = true) {
     Config config = servicedesk::testing::LoopbackConfig(dir_.path());
     config.tokens = {{kAgent, "agents/a-1", Role::kAgent},
                      {kSupervisor, "supervisors/s-1", Role::kSupervisor},
@@ -59,13 +59,13 @@ class ValueTest : public ::testing::Test {
     customers_ = v1::CustomerService::NewStub(channel);
     values_ = v1::CustomerValueService::NewStub(channel);
     // The job that runs at start (on an empty base) is done before the test goes on.
-    Recompute();
+    if (recompute) Recompute();
   }
 
-  void Restart() {
+  void Restart(bool recompute = true) {
     desk_->Shutdown();
     desk_.reset();
-    Start();
+    Start(recompute);
   }
 
   std::string NewCustomer(const std::string& name, v1::CustomerTier tier = v1::CUSTOMER_TIER_ORDINARY) {
@@ -240,6 +240,15 @@ TEST_F(ValueTest, TheJobScoresByQuintileAndSetsTiersByTheEightyTwentyRule) {
   // nothing new, changes nobody.
   EXPECT_GT(Recompute().customers_changed(), 0);
   EXPECT_EQ(Recompute().customers_changed(), 0);
+
+  // The model and its run's figures outlive a restart (no run is due: none starts).
+  const v1::ValueModel last = Recompute();
+  Restart(/*recompute=*/false);
+  v1::ValueModel shown;
+  ASSERT_TRUE(values_->GetValueModel(Context(kAgent).get(), v1::GetValueModelRequest(), &shown).ok());
+  EXPECT_EQ(shown.scored_customers(), 5);
+  EXPECT_EQ(shown.compute_time().seconds(), last.compute_time().seconds());
+  EXPECT_EQ(shown.monetary_breakpoints_size(), 4);
 }
 
 TEST_F(ValueTest, SilenceChurnsAndTheNextPurchaseWinsTheCustomerBack) {
@@ -332,6 +341,9 @@ TEST_F(ValueTest, RetriesByRequestIdOrOrderIdRecordOnePurchase) {
   auto status = Buy(bob, 20, nullptr, absl::ZeroDuration(), "EUR", "order-7");
   EXPECT_EQ(status.error_code(), grpc::ALREADY_EXISTS);
   EXPECT_THAT(status.error_message(), HasSubstr("purchase.order_id"));
+  status = Buy(bob, 10, nullptr, absl::ZeroDuration(), "EUR", "", "req-1");
+  EXPECT_EQ(status.error_code(), grpc::ALREADY_EXISTS);
+  EXPECT_THAT(status.error_message(), StartsWith("request_id: "));
   EXPECT_EQ(servicedesk::testing::SnapshotAll(desk_->database()), before);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@ namespace servicedesk::server {
 namespace {
 
 using servicedesk::testing::TempDir;
+using ::testing::StartsWith;
 
 absl::Status LoadText(const std::string& text, Config* config) {
   TempDir dir;
@@ -671,6 +673,72 @@ TEST(ConfigTest, ComplaintsErrorsNameTheKey) {
   c = ComplaintsConfig();
   c.satisfied_threshold = 6;
   EXPECT_TRUE(absl::StartsWith(message(c), "complaints.satisfied_threshold")) << message(c);
+}
+
+TEST(ConfigTest, ReadsTheCrmSectionWithRatesTiersAndLifecycle) {
+  Config config;
+  config.auth_enabled = false;
+  ASSERT_TRUE(LoadText(R"([crm]
+base_currency = "CHF"
+max_purchase_amount = 5000
+window_days = 180
+gross_margin = 0.4
+[crm.exchange_rates]
+EUR = 0.95
+[crm.tiers]
+key_important_share = 0.4
+[crm.lifecycle]
+loyal_min_purchases = 8
+churn_interval_factor = 2.5
+)",
+                       &config)
+                  .ok());
+  EXPECT_EQ(config.crm.base_currency, "CHF");
+  EXPECT_EQ(config.crm.exchange_rates, (std::map<std::string, double>{{"EUR", 0.95}}));
+  ASSERT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  const crm::ValueRules rules = ValueRulesFrom(config.crm);
+  EXPECT_EQ(rules.window, absl::Hours(24 * 180));
+  EXPECT_EQ(rules.key_important_share, 0.4);
+  EXPECT_EQ(rules.key_share, 0.8);  // left out: the default
+  EXPECT_EQ(rules.loyal_min_purchases, 8);
+  EXPECT_EQ(rules.churn_interval_factor, 2.5);
+  EXPECT_EQ(rules.gross_margin, 0.4);
+
+  Config typo;
+  EXPECT_THAT(std::string(LoadText("[crm.tiers]\nkey_shares = 0.7\n", &typo).message()), StartsWith("crm.tiers.key_shares:"));
+}
+
+TEST(ConfigTest, CrmErrorsNameTheKey) {
+  const auto message = [](CrmConfig crm) {
+    Config config;
+    config.auth_enabled = false;
+    config.crm = std::move(crm);
+    return std::string(ValidateConfig(config).message());
+  };
+  CrmConfig c;
+  c.base_currency = "euro";
+  EXPECT_THAT(message(c), StartsWith("crm.base_currency:"));
+  c = CrmConfig();
+  c.exchange_rates = {{"usd", 1.1}};
+  EXPECT_THAT(message(c), StartsWith("crm.exchange_rates.usd:"));
+  c = CrmConfig();
+  c.exchange_rates = {{"USD", 0}};
+  EXPECT_THAT(message(c), StartsWith("crm.exchange_rates.USD:"));
+  c = CrmConfig();
+  c.exchange_rates = {{"EUR", 1}};
+  EXPECT_THAT(message(c), StartsWith("crm.exchange_rates.EUR: the base currency"));
+  c = CrmConfig();
+  c.max_purchase_amount = 2e9;
+  EXPECT_THAT(message(c), StartsWith("crm.max_purchase_amount:"));
+  c = CrmConfig();
+  c.recompute_interval_hours = 0;
+  EXPECT_THAT(message(c), StartsWith("crm.recompute_interval_hours:"));
+  c = CrmConfig();
+  c.key_share = 0.3;  // below key_important_share
+  EXPECT_THAT(message(c), StartsWith("crm.tiers.key_important_share:"));
+  c = CrmConfig();
+  c.loyal_min_purchases = 1;
+  EXPECT_THAT(message(c), StartsWith("crm.lifecycle.loyal_min_purchases:"));
 }
 
 TEST(ConfigTest, TlsIsReadAndAHalfOrImpossibleSetupIsRefusedNamingTheField) {
