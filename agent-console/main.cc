@@ -33,6 +33,7 @@
 #include "agent-console/terminal_ui.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/customer_value.grpc.pb.h"
+#include "servicedesk/v1/survey.grpc.pb.h"
 #include "servicedesk/v1/diagnostics.grpc.pb.h"
 #include "servicedesk/v1/routing.grpc.pb.h"
 #include "servicedesk/v1/supervisor.grpc.pb.h"
@@ -558,6 +559,25 @@ int main(int argc, char** argv) {
   v_clear->add_option("--reason", v_reason)->required();
   auto* v_model = value_cmd->add_subcommand("model", "the last run's breakpoints, bands and rules");
   auto* v_recompute = value_cmd->add_subcommand("recompute", "run the value job now (admin)");
+  // Surveys: record one, read satisfaction.
+  auto* survey_cmd = app.add_subcommand("survey", "satisfaction surveys: record, satisfaction");
+  survey_cmd->require_subcommand(1);
+  std::string s_customer, s_contact, s_agent, s_queue, s_comment, s_by = "desk", s_from, s_to, s_key;
+  int s_score = 0;
+  bool s_monthly = false;
+  auto* s_record = survey_cmd->add_subcommand("record", "a customer's score for a contact");
+  s_record->add_option("--customer", s_customer, "customers/{id}")->required();
+  s_record->add_option("--contact", s_contact, "contacts/{id} or tickets/{id} it rates");
+  s_record->add_option("--agent", s_agent, "agents/{id} who served");
+  s_record->add_option("--queue", s_queue, "queues/{id}");
+  s_record->add_option("--score", s_score, "1 (very unhappy) to 5 (very happy)")->required();
+  s_record->add_option("--comment", s_comment);
+  s_record->add_flag("--monthly", s_monthly, "from the monthly sample (else: after a contact)");
+  auto* s_satisfaction = survey_cmd->add_subcommand("satisfaction", "by agent, queue, tier or desk, by month (supervisor)");
+  s_satisfaction->add_option("--by", s_by, "agent, queue, tier, desk");
+  s_satisfaction->add_option("--from", s_from, "YYYY-MM (default: this month)");
+  s_satisfaction->add_option("--to", s_to, "YYYY-MM");
+  s_satisfaction->add_option("--key", s_key, "one agent, queue or tier");
   auto* complaint_cmd = app.add_subcommand(
       "complaint", "complaints: list, show, open, vent, record, propose, escalate, followup, figures");
   complaint_cmd->require_subcommand(1);
@@ -764,6 +784,49 @@ int main(int argc, char** argv) {
                     << (c.public_() ? "" : " (internal)") << ": " << c.body() << "\n";
         }
       }
+    }
+    return 0;
+  }
+  if (*survey_cmd) {
+    auto surveys = v1::SurveyService::NewStub(channel);
+    if (*s_record) {
+      v1::RecordSurveyRequest request;
+      v1::Survey& survey = *request.mutable_survey();
+      survey.set_customer(absl::StartsWith(s_customer, "customers/") ? s_customer : "customers/" + s_customer);
+      survey.set_contact(s_contact);
+      survey.set_agent(s_agent);
+      survey.set_queue(s_queue);
+      survey.set_score(s_score);
+      survey.set_comment(s_comment);
+      survey.set_kind(s_monthly ? v1::SURVEY_KIND_MONTHLY_SAMPLE : v1::SURVEY_KIND_POST_CONTACT);
+      v1::Survey recorded;
+      auto status = surveys->RecordSurvey(NewContext(options).get(), request, &recorded);
+      if (!status.ok()) return Report(status);
+      if (options.json) {
+        PrintJson(recorded);
+      } else {
+        std::cout << "recorded " << recorded.name() << " (score " << recorded.score() << ")\n";
+      }
+      return 0;
+    }
+    v1::GetSatisfactionRequest request;
+    const auto* by = v1::SatisfactionDimension_descriptor()->FindValueByName("SATISFACTION_DIMENSION_" +
+                                                                             absl::AsciiStrToUpper(s_by));
+    request.set_by(by == nullptr ? v1::SATISFACTION_DIMENSION_UNSPECIFIED
+                                 : static_cast<v1::SatisfactionDimension>(by->number()));
+    request.set_from_month(s_from);
+    request.set_to_month(s_to);
+    request.set_key(s_key);
+    v1::SatisfactionReport report;
+    auto status = surveys->GetSatisfaction(NewContext(options).get(), request, &report);
+    if (!status.ok()) return Report(status);
+    if (options.json) {
+      PrintJson(report);
+      return 0;
+    }
+    for (const auto& row : report.rows()) {
+      std::cout << absl::StrFormat("%-24s %s  %5lld responses  mean %.2f  satisfied %5.1f %%\n", row.key(), row.month(),
+                                   static_cast<long long>(row.responses()), row.mean_score(), row.satisfied_percent());
     }
     return 0;
   }

@@ -16,6 +16,10 @@ constexpr char kRequest = 'r';
 constexpr char kOrder = 'o';
 constexpr char kExpiry = 'x';
 constexpr char kModel[] = "m";
+constexpr char kSurvey = 's';
+constexpr char kSurveyContact = 'k';
+constexpr char kSurveyRequest = 'u';
+constexpr char kSatisfaction = 'a';
 constexpr std::size_t kPurchaseKeyLength = 1 + 8 + 8 + 8;
 
 std::string CustomerPrefix(char kind, uint64_t customer_id) {
@@ -65,6 +69,14 @@ absl::Status ScanPrefix(const Database* db, const rocksdb::Snapshot* snapshot, s
     if (!visit(*it)) break;
   }
   return it->status().ok() ? absl::OkStatus() : FromRocks(it->status(), "reading customer values");
+}
+
+std::string SatisfactionPrefix(int dimension, std::string_view key, bool whole_key) {
+  std::string prefix(1, kSatisfaction);
+  prefix.push_back(static_cast<char>(dimension));
+  prefix.append(key);
+  if (whole_key) prefix.push_back('\0');
+  return prefix;
 }
 
 }  // namespace
@@ -256,6 +268,89 @@ absl::StatusOr<std::optional<v1::ValueModelRow>> ValueStore::GetModel() const {
 
 void ValueStore::PutModel(rocksdb::WriteBatch* batch, const v1::ValueModelRow& row) const {
   batch->Put(db_->handle(Family::kCustomerValue), kModel, row.SerializeAsString()).PermitUncheckedError();
+}
+
+void ValueStore::PutSurvey(rocksdb::WriteBatch* batch, uint64_t id, const v1::Survey& survey) const {
+  batch->Put(db_->handle(Family::kCustomerValue), CustomerPrefix(kSurvey, id), survey.SerializeAsString())
+      .PermitUncheckedError();
+}
+
+void ValueStore::PutSurveyContact(rocksdb::WriteBatch* batch, std::string_view contact, uint64_t id) const {
+  batch->Put(db_->handle(Family::kCustomerValue), StringKey(kSurveyContact, contact), EncodeU64(id))
+      .PermitUncheckedError();
+}
+
+void ValueStore::PutSurveyRequest(rocksdb::WriteBatch* batch, std::string_view request_id, uint64_t id) const {
+  batch->Put(db_->handle(Family::kCustomerValue), StringKey(kSurveyRequest, request_id), EncodeU64(id))
+      .PermitUncheckedError();
+}
+
+absl::StatusOr<std::optional<v1::Survey>> ValueStore::FindSurveyBy(char kind, std::string_view id) const {
+  std::string bytes;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomerValue), StringKey(kind, id), &bytes);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) return FromRocks(status, "reading a survey id");
+  const auto survey_id = ReadU64(bytes);
+  if (!survey_id) return Unreadable("a survey id");
+  status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomerValue),
+                          CustomerPrefix(kSurvey, *survey_id), &bytes);
+  if (!status.ok()) return FromRocks(status, "reading a survey");
+  v1::Survey survey;
+  if (!survey.ParseFromString(bytes)) return Unreadable("a survey");
+  return survey;
+}
+
+absl::StatusOr<std::optional<v1::Survey>> ValueStore::FindSurveyByContact(std::string_view contact) const {
+  return FindSurveyBy(kSurveyContact, contact);
+}
+
+absl::StatusOr<std::optional<v1::Survey>> ValueStore::FindSurveyByRequest(std::string_view request_id) const {
+  return FindSurveyBy(kSurveyRequest, request_id);
+}
+
+absl::StatusOr<v1::SatisfactionRow> ValueStore::GetSatisfaction(int dimension, std::string_view key,
+                                                                std::string_view month) const {
+  std::string bytes;
+  auto status = db_->db()->Get(rocksdb::ReadOptions(), db_->handle(Family::kCustomerValue),
+                               SatisfactionPrefix(dimension, key, true) + std::string(month), &bytes);
+  v1::SatisfactionRow row;
+  if (status.IsNotFound()) {
+    row.set_key(std::string(key));
+    row.set_month(std::string(month));
+    return row;
+  }
+  if (!status.ok()) return FromRocks(status, "reading satisfaction");
+  if (!row.ParseFromString(bytes)) return Unreadable("a satisfaction row");
+  return row;
+}
+
+void ValueStore::PutSatisfaction(rocksdb::WriteBatch* batch, int dimension, const v1::SatisfactionRow& row) const {
+  batch->Put(db_->handle(Family::kCustomerValue), SatisfactionPrefix(dimension, row.key(), true) + row.month(),
+             row.SerializeAsString())
+      .PermitUncheckedError();
+}
+
+absl::StatusOr<std::vector<v1::SatisfactionRow>> ValueStore::ListSatisfaction(int dimension, std::string_view key,
+                                                                              std::string_view from_month,
+                                                                              std::string_view to_month) const {
+  std::vector<v1::SatisfactionRow> rows;
+  bool unreadable = false;
+  auto status = ScanPrefix(db_, nullptr, SatisfactionPrefix(dimension, key, !key.empty()),
+                           [&](const rocksdb::Iterator& it) {
+                             const auto k = it.key().ToStringView();
+                             const std::string_view month = k.size() >= 7 ? k.substr(k.size() - 7) : k;
+                             if (month < from_month || month > to_month) return true;
+                             v1::SatisfactionRow row;
+                             if (!row.ParseFromArray(it.value().data(), static_cast<int>(it.value().size()))) {
+                               unreadable = true;
+                               return false;
+                             }
+                             rows.push_back(std::move(row));
+                             return true;
+                           });
+  if (!status.ok()) return status;
+  if (unreadable) return Unreadable("a satisfaction row");
+  return rows;
 }
 
 }  // namespace servicedesk::storage

@@ -10,6 +10,10 @@
 //   'o' order_id                            -> purchase key (unique orders, idempotent imports)
 //   'x' i64 expire µs (sign-flipped) | u64 customer -> "" (tier overrides by expiry)
 //   'm'                                     -> ValueModelRow (the value job's last model)
+//   's' u64 survey id                        -> Survey
+//   'k' contact                              -> u64 survey id (one survey per contact)
+//   'u' request_id                           -> u64 survey id (a retried RecordSurvey)
+//   'a' dimension byte | key 0x00 | "YYYY-MM" -> SatisfactionRow (a month's counts)
 //
 // Reads are thread-safe; Put* only add to a WriteBatch that EventWriter commits.
 
@@ -28,6 +32,7 @@
 #include "absl/time/time.h"
 #include "servicedesk/v1/customer_value.pb.h"
 #include "servicedesk/v1/events.pb.h"
+#include "servicedesk/v1/survey.pb.h"
 #include "storage/database.h"
 
 namespace servicedesk::storage {
@@ -87,8 +92,26 @@ class ValueStore {
   absl::StatusOr<std::optional<v1::ValueModelRow>> GetModel() const;
   void PutModel(rocksdb::WriteBatch* batch, const v1::ValueModelRow& row) const;
 
+  // Surveys.
+  void PutSurvey(rocksdb::WriteBatch* batch, uint64_t id, const v1::Survey& survey) const;
+  void PutSurveyContact(rocksdb::WriteBatch* batch, std::string_view contact, uint64_t id) const;
+  void PutSurveyRequest(rocksdb::WriteBatch* batch, std::string_view request_id, uint64_t id) const;
+  absl::StatusOr<std::optional<v1::Survey>> FindSurveyByContact(std::string_view contact) const;
+  absl::StatusOr<std::optional<v1::Survey>> FindSurveyByRequest(std::string_view request_id) const;
+  // A month's satisfaction row of `key` in `dimension` (a SatisfactionDimension); an empty
+  // row with the key and month when there is none.
+  absl::StatusOr<v1::SatisfactionRow> GetSatisfaction(int dimension, std::string_view key,
+                                                      std::string_view month) const;
+  void PutSatisfaction(rocksdb::WriteBatch* batch, int dimension, const v1::SatisfactionRow& row) const;
+  // The rows of `dimension` (of `key` only, when not empty) for months in [from, to], by key
+  // then month.
+  absl::StatusOr<std::vector<v1::SatisfactionRow>> ListSatisfaction(int dimension, std::string_view key,
+                                                                    std::string_view from_month,
+                                                                    std::string_view to_month) const;
+
  private:
   absl::StatusOr<std::optional<v1::Purchase>> FindBy(char kind, std::string_view id) const;
+  absl::StatusOr<std::optional<v1::Survey>> FindSurveyBy(char kind, std::string_view id) const;
   Database* db_;
 };
 

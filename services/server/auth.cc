@@ -103,6 +103,10 @@ const AccessPolicy& AccessPolicy::Default() {
     p->rules_[value + "ClearTierOverride"] = {Role::kSupervisor, Role::kAdmin};
     p->rules_[value + "ImportPurchases"] = {Role::kAdmin};
     p->rules_[value + "RecomputeValues"] = {Role::kAdmin};
+    // Post-contact surveys come from agents and from the telephony's IVR.
+    p->rules_["/servicedesk.v1.SurveyService/RecordSurvey"] = {Role::kAgent, Role::kSupervisor, Role::kCti,
+                                                                Role::kAdmin};
+    p->rules_["/servicedesk.v1.SurveyService/GetSatisfaction"] = {Role::kSupervisor, Role::kAdmin};
     for (const char* method : {"GetQueueStatistics", "ForceAgentState", "LogOutAgent", "MoveContact", "OfferContact",
                                "SetContactPriority", "GetContactTrace", "WatchQueues", "WatchAgents",
                                "ListIntervalStatistics"}) {

@@ -101,6 +101,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                 desk->routing_.get());
   desk->values_ = std::make_unique<ValueDesk>(config, desk->clock_, desk->loop_.get(), desk->database_.get(),
                                               desk->writer_.get(), desk->customer_store_.get());
+  desk->surveys_ = std::make_unique<SurveyDesk>(config, desk->clock_, desk->database_.get(), desk->writer_.get(),
+                                                desk->customer_store_.get());
   {
     std::promise<absl::Status> started;
     desk->loop_->Post([&] {
@@ -139,6 +141,8 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
                                                                     desk->complaints_.get());
   desk->value_service_ =
       std::make_unique<CustomerValueServiceImpl>(desk->gate_.get(), desk->loop_.get(), desk->values_.get());
+  desk->survey_service_ =
+      std::make_unique<SurveyServiceImpl>(desk->gate_.get(), desk->loop_.get(), desk->surveys_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -156,6 +160,7 @@ absl::StatusOr<std::unique_ptr<DeskServer>> DeskServer::Start(const Config& conf
   builder.RegisterService(desk->ticket_service_.get());
   builder.RegisterService(desk->complaint_service_.get());
   builder.RegisterService(desk->value_service_.get());
+  builder.RegisterService(desk->survey_service_.get());
   // Agent sessions are long streams: keep-alive pings find a vanished console within
   // half a minute, and its session then ends (and the grace period starts).
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20'000);

@@ -117,6 +117,8 @@ class DeskServer {
   std::unique_ptr<ComplaintServiceImpl> complaint_service_;
   std::unique_ptr<ValueDesk> values_;
   std::unique_ptr<CustomerValueServiceImpl> value_service_;
+  std::unique_ptr<SurveyDesk> surveys_;
+  std::unique_ptr<SurveyServiceImpl> survey_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -155,4 +155,18 @@ grpc::ServerUnaryReactor* CustomerValueServiceImpl::GetValueModel(grpc::Callback
                 [this](const Caller&) { return absl::StatusOr<v1::ValueModel>(desk_->Model()); });
 }
 
+grpc::ServerUnaryReactor* SurveyServiceImpl::RecordSurvey(grpc::CallbackServerContext* context,
+                                                           const v1::RecordSurveyRequest* request,
+                                                           v1::Survey* response) {
+  return OnLoop(gate_, loop_, context, "RecordSurvey", response,
+                [this, request](const Caller& c) { return desk_->Record(*request, c.principal); });
+}
+
+grpc::ServerUnaryReactor* SurveyServiceImpl::GetSatisfaction(grpc::CallbackServerContext* context,
+                                                              const v1::GetSatisfactionRequest* request,
+                                                              v1::SatisfactionReport* response) {
+  return Here(gate_, context, "GetSatisfaction", response,
+              [this, request](const Caller&) { return desk_->Satisfaction(*request); });
+}
+
 }  // namespace servicedesk::server

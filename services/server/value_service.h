@@ -1,12 +1,15 @@
 #pragma once
 
-// gRPC adapter of the value desk: CustomerValueService. Changes run on the desk loop; reads
-// (purchases, a customer's value) answer from RocksDB on the gRPC thread.
+// gRPC adapters of the CRM desks: CustomerValueService (the value desk) and SurveyService (the
+// survey desk). Changes run on the desk loop; reads (purchases, a customer's value,
+// satisfaction) answer from RocksDB on the gRPC thread.
 
 #include "services/common/desk_loop.h"
 #include "services/server/auth.h"
+#include "services/server/survey_desk.h"
 #include "services/server/value_desk.h"
 #include "servicedesk/v1/customer_value.grpc.pb.h"
+#include "servicedesk/v1/survey.grpc.pb.h"
 
 namespace servicedesk::server {
 
@@ -40,6 +43,22 @@ class CustomerValueServiceImpl final : public v1::CustomerValueService::Callback
   const CallGate* gate_;
   DeskLoop* loop_;
   ValueDesk* desk_;
+};
+
+class SurveyServiceImpl final : public v1::SurveyService::CallbackService {
+ public:
+  SurveyServiceImpl(const CallGate* gate, DeskLoop* loop, SurveyDesk* desk) : gate_(gate), loop_(loop), desk_(desk) {}
+
+  grpc::ServerUnaryReactor* RecordSurvey(grpc::CallbackServerContext* context, const v1::RecordSurveyRequest* request,
+                                         v1::Survey* response) override;
+  grpc::ServerUnaryReactor* GetSatisfaction(grpc::CallbackServerContext* context,
+                                            const v1::GetSatisfactionRequest* request,
+                                            v1::SatisfactionReport* response) override;
+
+ private:
+  const CallGate* gate_;
+  DeskLoop* loop_;
+  SurveyDesk* desk_;
 };
 
 }  // namespace servicedesk::server

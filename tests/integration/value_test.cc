@@ -13,6 +13,7 @@
 #include "services/server/desk_server.h"
 #include "servicedesk/v1/customer.grpc.pb.h"
 #include "servicedesk/v1/customer_value.grpc.pb.h"
+#include "servicedesk/v1/survey.grpc.pb.h"
 #include "tests/support/grpc_context.h"
 #include "tests/support/storage_snapshot.h"
 #include "tests/support/temp_dir.h"
@@ -58,6 +59,7 @@ class ValueTest : public ::testing::Test {
                                        grpc::InsecureChannelCredentials());
     customers_ = v1::CustomerService::NewStub(channel);
     values_ = v1::CustomerValueService::NewStub(channel);
+    surveys_ = v1::SurveyService::NewStub(channel);
     // The job that runs at start (on an empty base) is done before the test goes on.
     if (recompute) Recompute();
   }
@@ -137,6 +139,7 @@ class ValueTest : public ::testing::Test {
   std::unique_ptr<DeskServer> desk_;
   std::unique_ptr<v1::CustomerService::Stub> customers_;
   std::unique_ptr<v1::CustomerValueService::Stub> values_;
+  std::unique_ptr<v1::SurveyService::Stub> surveys_;
 };
 
 TEST_F(ValueTest, FirstPurchaseMakesAFirstTimeBuyerInTheFileHistoryAndScreenPop) {
@@ -483,6 +486,133 @@ TEST_F(ValueTest, PurchasesDuringARunningJobAreKept) {
     EXPECT_EQ(value.purchase_count(), 4) << names[i];
     EXPECT_EQ(value.total_spend().units(), 10 + i + 15) << names[i];
   }
+}
+
+v1::RecordSurveyRequest SurveyOf(const std::string& customer, const std::string& contact, int score,
+                                 const std::string& agent = "agents/a-1", const std::string& queue = "queues/billing") {
+  v1::RecordSurveyRequest request;
+  request.mutable_survey()->set_customer(customer);
+  request.mutable_survey()->set_contact(contact);
+  request.mutable_survey()->set_agent(agent);
+  request.mutable_survey()->set_queue(queue);
+  request.mutable_survey()->set_score(score);
+  request.mutable_survey()->set_comment("Quick and friendly");
+  request.mutable_survey()->set_kind(v1::SURVEY_KIND_POST_CONTACT);
+  return request;
+}
+
+TEST_F(ValueTest, SurveysAreInTheHistoryAndInSatisfactionByAgentQueueTierAndMonth) {
+  const std::string ada = NewCustomer("Ada", v1::CUSTOMER_TIER_KEY_IMPORTANT);
+  const std::string bob = NewCustomer("Bob", v1::CUSTOMER_TIER_SMALL);
+  v1::Survey survey;
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(ada, "contacts/1", 5), &survey).ok());
+  EXPECT_EQ(survey.tier(), v1::CUSTOMER_TIER_KEY_IMPORTANT);
+  EXPECT_EQ(survey.recorded_by(), "agents/a-1");
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(bob, "contacts/2", 2), &survey).ok());
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(bob, "contacts/3", 4, "agents/a-2"), &survey).ok());
+  const auto entries = History(ada, v1::INTERACTION_CHANNEL_SURVEY);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].outcome(), "score 5/5");
+  EXPECT_EQ(entries[0].reference(), "contacts/1");
+
+  auto report = [&](v1::SatisfactionDimension by, const std::string& key = "") {
+    v1::GetSatisfactionRequest request;
+    request.set_by(by);
+    request.set_key(key);
+    v1::SatisfactionReport out;
+    auto status = surveys_->GetSatisfaction(Context(kSupervisor).get(), request, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out;
+  };
+  const auto by_agent = report(v1::SATISFACTION_DIMENSION_AGENT);
+  ASSERT_EQ(by_agent.rows_size(), 2);
+  EXPECT_EQ(by_agent.rows(0).key(), "agents/a-1");
+  EXPECT_EQ(by_agent.rows(0).month(), "2030-03");  // the manual clock's month
+  EXPECT_EQ(by_agent.rows(0).responses(), 2);
+  EXPECT_DOUBLE_EQ(by_agent.rows(0).mean_score(), 3.5);
+  EXPECT_DOUBLE_EQ(by_agent.rows(0).satisfied_percent(), 50);
+  EXPECT_EQ(by_agent.rows(1).key(), "agents/a-2");
+  const auto by_tier = report(v1::SATISFACTION_DIMENSION_TIER);
+  ASSERT_EQ(by_tier.rows_size(), 2);
+  EXPECT_EQ(by_tier.rows(0).key(), "key-important");
+  EXPECT_EQ(by_tier.rows(1).key(), "small");
+  EXPECT_DOUBLE_EQ(by_tier.rows(1).mean_score(), 3);
+  const auto desk = report(v1::SATISFACTION_DIMENSION_DESK);
+  ASSERT_EQ(desk.rows_size(), 1);
+  EXPECT_EQ(desk.rows(0).responses(), 3);
+  EXPECT_EQ(desk.rows(0).score_counts_size(), 5);
+  EXPECT_EQ(report(v1::SATISFACTION_DIMENSION_QUEUE, "queues/billing").rows(0).responses(), 3);
+  EXPECT_THAT(desk.formula(), HasSubstr("4 or 5"));
+
+  // Next month's report starts empty; the range covers both.
+  manual_->Advance(kDay * 31);
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(ada, "contacts/4", 1), &survey).ok());
+  v1::GetSatisfactionRequest range;
+  range.set_by(v1::SATISFACTION_DIMENSION_DESK);
+  range.set_from_month("2030-03");
+  range.set_to_month("2030-04");
+  v1::SatisfactionReport both;
+  ASSERT_TRUE(surveys_->GetSatisfaction(Context(kSupervisor).get(), range, &both).ok());
+  ASSERT_EQ(both.rows_size(), 2);
+  EXPECT_EQ(both.rows(1).month(), "2030-04");
+  EXPECT_EQ(both.rows(1).responses(), 1);
+}
+
+TEST_F(ValueTest, BadSurveysAreRefusedNamingTheFieldAndChangeNothing) {
+  const std::string ada = NewCustomer("Ada");
+  v1::Survey survey;
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(ada, "contacts/1", 4), &survey).ok());
+  const auto before = servicedesk::testing::SnapshotAll(desk_->database());
+  struct Case {
+    std::function<void(v1::RecordSurveyRequest&)> spoil;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const Case cases[] = {
+      {[](auto& r) { r.mutable_survey()->set_score(0); }, grpc::INVALID_ARGUMENT, "survey.score: must be 1 to 5, got 0"},
+      {[](auto& r) { r.mutable_survey()->set_score(6); }, grpc::INVALID_ARGUMENT, "survey.score: must be 1 to 5, got 6"},
+      {[](auto& r) { r.mutable_survey()->set_kind(v1::SURVEY_KIND_UNSPECIFIED); }, grpc::INVALID_ARGUMENT,
+       "survey.kind: required"},
+      {[](auto& r) { r.mutable_survey()->clear_contact(); }, grpc::INVALID_ARGUMENT, "survey.contact: required"},
+      {[](auto& r) { r.mutable_survey()->set_contact("call 7"); }, grpc::INVALID_ARGUMENT, "survey.contact: "},
+      {[](auto& r) { r.mutable_survey()->set_agent("a-1"); }, grpc::INVALID_ARGUMENT, "survey.agent: 'a-1' is not agents/{id}"},
+      {[](auto& r) { r.mutable_survey()->set_queue("billing"); }, grpc::INVALID_ARGUMENT, "survey.queue: "},
+      {[](auto& r) { r.mutable_survey()->set_comment(std::string(4001, 'x')); }, grpc::INVALID_ARGUMENT,
+       "survey.comment: longer than"},
+      {[](auto& r) { r.mutable_survey()->set_customer("customers/424242"); }, grpc::NOT_FOUND, "customers/424242"},
+      {[](auto& r) { r.mutable_survey()->set_contact("contacts/1"); }, grpc::ALREADY_EXISTS,
+       "survey.contact: contacts/1 already has a survey"},
+  };
+  for (const auto& c : cases) {
+    auto request = SurveyOf(ada, "contacts/9", 3);
+    c.spoil(request);
+    auto status = surveys_->RecordSurvey(Context(kAgent).get(), request, &survey);
+    EXPECT_EQ(status.error_code(), c.code) << c.message << ": " << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  v1::GetSatisfactionRequest report;
+  report.set_by(v1::SATISFACTION_DIMENSION_UNSPECIFIED);
+  v1::SatisfactionReport out;
+  EXPECT_THAT(surveys_->GetSatisfaction(Context(kSupervisor).get(), report, &out).error_message(), StartsWith("by: "));
+  report.set_by(v1::SATISFACTION_DIMENSION_DESK);
+  report.set_from_month("2030-13");
+  EXPECT_THAT(surveys_->GetSatisfaction(Context(kSupervisor).get(), report, &out).error_message(),
+              StartsWith("from_month: "));
+  report.set_from_month("2026-01");
+  report.set_to_month("2030-01");
+  EXPECT_THAT(surveys_->GetSatisfaction(Context(kSupervisor).get(), report, &out).error_message(),
+              StartsWith("to_month: at most 36 months"));
+  EXPECT_EQ(surveys_->GetSatisfaction(Context(kAgent).get(), report, &out).error_code(), grpc::PERMISSION_DENIED);
+  EXPECT_EQ(servicedesk::testing::SnapshotAll(desk_->database()), before);
+
+  // A retry with the same request id records nothing new.
+  auto request = SurveyOf(ada, "contacts/10", 5);
+  request.set_request_id("ivr-77");
+  v1::Survey first, again;
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), request, &first).ok());
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), request, &again).ok());
+  EXPECT_EQ(again.name(), first.name());
+  EXPECT_EQ(History(ada, v1::INTERACTION_CHANNEL_SURVEY).size(), 2u);
 }
 
 }  // namespace
