@@ -10,24 +10,14 @@ ComplaintDesk::Actor ActorOf(const Caller& caller) {
   return {caller.principal, caller.role == Role::kSupervisor || caller.role == Role::kAdmin};
 }
 
-// Runs `call(caller)` on the loop and puts its value into the response.
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* OnLoop(const CallGate* gate, DeskLoop* loop, grpc::CallbackServerContext* context,
-                                 const char* method, Response* response, Call call) {
-  return AnswerOnLoop(gate, loop, context, [response, method, call](const Caller& caller) {
-    auto status = Assign(call(caller), response);
-    LogIfInternal(status, method, caller);
-    return status;
-  });
-}
-
 }  // namespace
 
-#define SERVICEDESK_COMPLAINT_ACTION(Method, Request, DeskCall)                                            \
-  grpc::ServerUnaryReactor* ComplaintServiceImpl::Method(grpc::CallbackServerContext* context,              \
-                                                         const v1::Request* request, v1::Complaint* response) { \
-    return OnLoop(gate_, loop_, context, #Method, response,                                                 \
-                  [this, request](const Caller& c) { return desk_->DeskCall(*request, ActorOf(c)); });    \
+#define SERVICEDESK_COMPLAINT_ACTION(Method, Request, DeskCall)                                    \
+  grpc::ServerUnaryReactor* ComplaintServiceImpl::Method(                                          \
+      grpc::CallbackServerContext* context, const v1::Request* request, v1::Complaint* response) { \
+    return ResultOnLoop(                                                                           \
+        gate_, loop_, context, #Method, response,                                                  \
+        [this, request](const Caller& c) { return desk_->DeskCall(*request, ActorOf(c)); });       \
   }
 
 SERVICEDESK_COMPLAINT_ACTION(OpenComplaint, OpenComplaintRequest, Open)
@@ -41,22 +31,22 @@ SERVICEDESK_COMPLAINT_ACTION(RecordFollowUp, RecordFollowUpRequest, FollowUp)
 grpc::ServerUnaryReactor* ComplaintServiceImpl::GetComplaint(grpc::CallbackServerContext* context,
                                                              const v1::GetComplaintRequest* request,
                                                              v1::Complaint* response) {
-  return OnLoop(gate_, loop_, context, "GetComplaint", response,
-                [this, request](const Caller&) { return desk_->Get(request->name()); });
+  return ResultOnLoop(gate_, loop_, context, "GetComplaint", response,
+                      [this, request](const Caller&) { return desk_->Get(request->name()); });
 }
 
-grpc::ServerUnaryReactor* ComplaintServiceImpl::ListComplaints(grpc::CallbackServerContext* context,
-                                                               const v1::ListComplaintsRequest* request,
-                                                               v1::ListComplaintsResponse* response) {
-  return OnLoop(gate_, loop_, context, "ListComplaints", response,
-                [this, request](const Caller&) { return desk_->List(*request); });
+grpc::ServerUnaryReactor* ComplaintServiceImpl::ListComplaints(
+    grpc::CallbackServerContext* context, const v1::ListComplaintsRequest* request,
+    v1::ListComplaintsResponse* response) {
+  return ResultOnLoop(gate_, loop_, context, "ListComplaints", response,
+                      [this, request](const Caller&) { return desk_->List(*request); });
 }
 
-grpc::ServerUnaryReactor* ComplaintServiceImpl::GetComplaintFigures(grpc::CallbackServerContext* context,
-                                                                    const v1::GetComplaintFiguresRequest*,
-                                                                    v1::ComplaintFigures* response) {
-  return OnLoop(gate_, loop_, context, "GetComplaintFigures", response,
-                [this](const Caller&) { return desk_->Figures(); });
+grpc::ServerUnaryReactor* ComplaintServiceImpl::GetComplaintFigures(
+    grpc::CallbackServerContext* context, const v1::GetComplaintFiguresRequest*,
+    v1::ComplaintFigures* response) {
+  return ResultOnLoop(gate_, loop_, context, "GetComplaintFigures", response,
+                      [this](const Caller&) { return desk_->Figures(); });
 }
 
 }  // namespace servicedesk::server

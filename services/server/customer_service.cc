@@ -44,10 +44,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportCustomersRe
             auto* error = response_->add_errors();
             error->set_index(index);
             error->set_external_id(external_id);
-            const absl::string_view message = outcome.error.message();
-            const auto colon = message.find(':');
-            error->set_field(colon == absl::string_view::npos ? "" : std::string(message.substr(0, colon)));
-            error->set_message(std::string(message));
+            DescribeRefusal(outcome.error, error);
           }
           break;
       }

@@ -5,91 +5,79 @@
 
 namespace servicedesk::server {
 
-namespace {
-
-// Runs `call(caller)` on the loop and puts its value into the response.
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* OnLoop(const CallGate* gate, DeskLoop* loop,
-                                 grpc::CallbackServerContext* context, const char* method,
-                                 Response* response, Call call) {
-  return AnswerOnLoop(gate, loop, context, [response, method, call](const Caller& caller) {
-    auto status = Assign(call(caller), response);
-    LogIfInternal(status, method, caller);
-    return status;
-  });
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerContext* context,
                                                           const v1::CreateTicketRequest* request,
                                                           v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "CreateTicket", response,
-                [this, request](const Caller& c) { return desk_->Create(*request, c.principal); });
+  return ResultOnLoop(
+      gate_, loop_, context, "CreateTicket", response,
+      [this, request](const Caller& c) { return desk_->Create(*request, c.principal); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::GetTicket(grpc::CallbackServerContext* context,
                                                        const v1::GetTicketRequest* request,
                                                        v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "GetTicket", response,
-                [this, request](const Caller&) { return desk_->Get(request->name()); });
+  return ResultOnLoop(gate_, loop_, context, "GetTicket", response,
+                      [this, request](const Caller&) { return desk_->Get(request->name()); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::ListTickets(grpc::CallbackServerContext* context,
                                                          const v1::ListTicketsRequest* request,
                                                          v1::ListTicketsResponse* response) {
-  return OnLoop(gate_, loop_, context, "ListTickets", response,
-                [this, request](const Caller&) { return desk_->List(*request); });
+  return ResultOnLoop(gate_, loop_, context, "ListTickets", response,
+                      [this, request](const Caller&) { return desk_->List(*request); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::UpdateTicket(grpc::CallbackServerContext* context,
                                                           const v1::UpdateTicketRequest* request,
                                                           v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "UpdateTicket", response,
-                [this, request](const Caller& c) { return desk_->Update(*request, c.principal); });
+  return ResultOnLoop(
+      gate_, loop_, context, "UpdateTicket", response,
+      [this, request](const Caller& c) { return desk_->Update(*request, c.principal); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::AddComment(grpc::CallbackServerContext* context,
                                                         const v1::AddCommentRequest* request,
                                                         v1::TicketComment* response) {
-  return OnLoop(gate_, loop_, context, "AddComment", response,
-                [this, request](const Caller& c) { return desk_->AddComment(*request, c.principal); });
+  return ResultOnLoop(
+      gate_, loop_, context, "AddComment", response,
+      [this, request](const Caller& c) { return desk_->AddComment(*request, c.principal); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::ListComments(grpc::CallbackServerContext* context,
                                                           const v1::ListCommentsRequest* request,
                                                           v1::ListCommentsResponse* response) {
-  return OnLoop(gate_, loop_, context, "ListComments", response,
-                [this, request](const Caller&) { return desk_->Comments(*request); });
+  return ResultOnLoop(gate_, loop_, context, "ListComments", response,
+                      [this, request](const Caller&) { return desk_->Comments(*request); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::ChangeStatus(grpc::CallbackServerContext* context,
                                                           const v1::ChangeStatusRequest* request,
                                                           v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "ChangeStatus", response,
-                [this, request](const Caller& c) { return desk_->ChangeStatus(*request, c.principal); });
+  return ResultOnLoop(
+      gate_, loop_, context, "ChangeStatus", response,
+      [this, request](const Caller& c) { return desk_->ChangeStatus(*request, c.principal); });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::PickTicket(grpc::CallbackServerContext* context,
                                                         const v1::PickTicketRequest* request,
                                                         v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "PickTicket", response,
-                [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
-                  auto agent = ActingAgent(c, request->agent());
-                  if (!agent.ok()) return agent.status();
-                  return desk_->Pick(request->ticket(), *agent, c.principal);
-                });
+  return ResultOnLoop(gate_, loop_, context, "PickTicket", response,
+                      [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
+                        auto agent = ActingAgent(c, request->agent());
+                        if (!agent.ok()) return agent.status();
+                        return desk_->Pick(request->ticket(), *agent, c.principal);
+                      });
 }
 
-grpc::ServerUnaryReactor* TicketServiceImpl::HandBackTicket(grpc::CallbackServerContext* context,
-                                                            const v1::HandBackTicketRequest* request,
-                                                            v1::Ticket* response) {
-  return OnLoop(gate_, loop_, context, "HandBackTicket", response,
-                [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
-                  auto agent = ActingAgent(c, request->agent());
-                  if (!agent.ok()) return agent.status();
-                  return desk_->HandBack(*request, *agent, c.principal);
-                });
+grpc::ServerUnaryReactor* TicketServiceImpl::HandBackTicket(
+    grpc::CallbackServerContext* context, const v1::HandBackTicketRequest* request,
+    v1::Ticket* response) {
+  return ResultOnLoop(gate_, loop_, context, "HandBackTicket", response,
+                      [this, request](const Caller& c) -> absl::StatusOr<v1::Ticket> {
+                        auto agent = ActingAgent(c, request->agent());
+                        if (!agent.ok()) return agent.status();
+                        return desk_->HandBack(*request, *agent, c.principal);
+                      });
 }
 
 }  // namespace servicedesk::server

@@ -72,4 +72,36 @@ absl::Status Assign(absl::StatusOr<T> result, R* response) {
   return absl::OkStatus();
 }
 
+// An import's report of a refused record: the field its error names (what precedes the first
+// colon of an INVALID_ARGUMENT message, "" when none) and the message.
+template <typename ImportError>
+void DescribeRefusal(const absl::Status& error, ImportError* out) {
+  const absl::string_view message = error.message();
+  const auto colon = message.find(':');
+  out->set_field(colon == absl::string_view::npos ? "" : std::string(message.substr(0, colon)));
+  out->set_message(std::string(message));
+}
+
+// The common case of both shapes: `call(caller)` returns a StatusOr whose value is the
+// response; internal errors are logged under `method`.
+template <typename Response, typename Call>
+grpc::ServerUnaryReactor* ResultOnLoop(const CallGate* gate, DeskLoop* loop, grpc::CallbackServerContext* context,
+                                       const char* method, Response* response, Call call) {
+  return AnswerOnLoop(gate, loop, context, [response, method, call](const Caller& caller) {
+    auto status = Assign(call(caller), response);
+    LogIfInternal(status, method, caller);
+    return status;
+  });
+}
+
+template <typename Response, typename Call>
+grpc::ServerUnaryReactor* ResultHere(const CallGate* gate, grpc::CallbackServerContext* context, const char* method,
+                                     Response* response, Call call) {
+  return AnswerHere(gate, context, [response, method, call](const Caller& caller) {
+    auto status = Assign(call(caller), response);
+    LogIfInternal(status, method, caller);
+    return status;
+  });
+}
+
 }  // namespace servicedesk::server

@@ -9,30 +9,10 @@ namespace {
 
 constexpr int kMaxReportedImportErrors = 1000;
 
-// Runs `call(caller)` on the loop and puts its value into the response.
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* OnLoop(const CallGate* gate, DeskLoop* loop, grpc::CallbackServerContext* context,
-                                 const char* method, Response* response, Call call) {
-  return AnswerOnLoop(gate, loop, context, [response, method, call](const Caller& caller) {
-    auto status = Assign(call(caller), response);
-    LogIfInternal(status, method, caller);
-    return status;
-  });
-}
-
-template <typename Response, typename Call>
-grpc::ServerUnaryReactor* Here(const CallGate* gate, grpc::CallbackServerContext* context, const char* method,
-                               Response* response, Call call) {
-  return AnswerHere(gate, context, [response, method, call](const Caller& caller) {
-    auto status = Assign(call(caller), response);
-    LogIfInternal(status, method, caller);
-    return status;
-  });
-}
-
 class ImportReactor final : public grpc::ServerReadReactor<v1::ImportPurchasesRequest> {
  public:
-  ImportReactor(DeskLoop* loop, ValueDesk* desk, Caller caller, v1::ImportPurchasesResponse* response)
+  ImportReactor(DeskLoop* loop, ValueDesk* desk, Caller caller,
+                v1::ImportPurchasesResponse* response)
       : loop_(loop), desk_(desk), caller_(std::move(caller)), response_(response) {
     StartRead(&request_);
   }
@@ -58,10 +38,7 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportPurchasesRe
             auto* error = response_->add_errors();
             error->set_index(index);
             error->set_order_id(request_.purchase().order_id().substr(0, 200));
-            const absl::string_view message = outcome.error.message();
-            const auto colon = message.find(':');
-            error->set_field(colon == absl::string_view::npos ? "" : std::string(message.substr(0, colon)));
-            error->set_message(std::string(message));
+            DescribeRefusal(outcome.error, error);
           }
           break;
       }
@@ -88,11 +65,12 @@ class RefusedImport final : public grpc::ServerReadReactor<v1::ImportPurchasesRe
 
 }  // namespace
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::RecordPurchase(grpc::CallbackServerContext* context,
-                                                                   const v1::RecordPurchaseRequest* request,
-                                                                   v1::Purchase* response) {
-  return OnLoop(gate_, loop_, context, "RecordPurchase", response,
-                [this, request](const Caller& c) { return desk_->RecordPurchase(*request, c.principal); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::RecordPurchase(
+    grpc::CallbackServerContext* context, const v1::RecordPurchaseRequest* request,
+    v1::Purchase* response) {
+  return ResultOnLoop(
+      gate_, loop_, context, "RecordPurchase", response,
+      [this, request](const Caller& c) { return desk_->RecordPurchase(*request, c.principal); });
 }
 
 grpc::ServerReadReactor<v1::ImportPurchasesRequest>* CustomerValueServiceImpl::ImportPurchases(
@@ -102,37 +80,40 @@ grpc::ServerReadReactor<v1::ImportPurchasesRequest>* CustomerValueServiceImpl::I
   return new ImportReactor(loop_, desk_, *std::move(caller), response);
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::ListPurchases(grpc::CallbackServerContext* context,
-                                                                  const v1::ListPurchasesRequest* request,
-                                                                  v1::ListPurchasesResponse* response) {
-  return Here(gate_, context, "ListPurchases", response,
-              [this, request](const Caller&) { return desk_->ListPurchases(*request); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::ListPurchases(
+    grpc::CallbackServerContext* context, const v1::ListPurchasesRequest* request,
+    v1::ListPurchasesResponse* response) {
+  return ResultHere(gate_, context, "ListPurchases", response,
+                    [this, request](const Caller&) { return desk_->ListPurchases(*request); });
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::GetCustomerValue(grpc::CallbackServerContext* context,
-                                                                     const v1::GetCustomerValueRequest* request,
-                                                                     v1::CustomerValue* response) {
-  return Here(gate_, context, "GetCustomerValue", response,
-              [this, request](const Caller&) { return desk_->GetValue(request->customer()); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::GetCustomerValue(
+    grpc::CallbackServerContext* context, const v1::GetCustomerValueRequest* request,
+    v1::CustomerValue* response) {
+  return ResultHere(gate_, context, "GetCustomerValue", response, [this, request](const Caller&) {
+    return desk_->GetValue(request->customer());
+  });
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::SetTierOverride(grpc::CallbackServerContext* context,
-                                                                    const v1::SetTierOverrideRequest* request,
-                                                                    v1::CustomerValue* response) {
-  return OnLoop(gate_, loop_, context, "SetTierOverride", response,
-                [this, request](const Caller& c) { return desk_->SetTierOverride(*request, c.principal); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::SetTierOverride(
+    grpc::CallbackServerContext* context, const v1::SetTierOverrideRequest* request,
+    v1::CustomerValue* response) {
+  return ResultOnLoop(
+      gate_, loop_, context, "SetTierOverride", response,
+      [this, request](const Caller& c) { return desk_->SetTierOverride(*request, c.principal); });
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::ClearTierOverride(grpc::CallbackServerContext* context,
-                                                                      const v1::ClearTierOverrideRequest* request,
-                                                                      v1::CustomerValue* response) {
-  return OnLoop(gate_, loop_, context, "ClearTierOverride", response,
-                [this, request](const Caller& c) { return desk_->ClearTierOverride(*request, c.principal); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::ClearTierOverride(
+    grpc::CallbackServerContext* context, const v1::ClearTierOverrideRequest* request,
+    v1::CustomerValue* response) {
+  return ResultOnLoop(
+      gate_, loop_, context, "ClearTierOverride", response,
+      [this, request](const Caller& c) { return desk_->ClearTierOverride(*request, c.principal); });
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::RecomputeValues(grpc::CallbackServerContext* context,
-                                                                    const v1::RecomputeValuesRequest*,
-                                                                    v1::ValueModel* response) {
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::RecomputeValues(
+    grpc::CallbackServerContext* context, const v1::RecomputeValuesRequest*,
+    v1::ValueModel* response) {
   auto* reactor = context->DefaultReactor();
   auto caller = gate_->CallerOf(context);
   if (!caller.ok()) {
@@ -148,25 +129,27 @@ grpc::ServerUnaryReactor* CustomerValueServiceImpl::RecomputeValues(grpc::Callba
   return reactor;
 }
 
-grpc::ServerUnaryReactor* CustomerValueServiceImpl::GetValueModel(grpc::CallbackServerContext* context,
-                                                                  const v1::GetValueModelRequest*,
-                                                                  v1::ValueModel* response) {
-  return OnLoop(gate_, loop_, context, "GetValueModel", response,
-                [this](const Caller&) { return absl::StatusOr<v1::ValueModel>(desk_->Model()); });
+grpc::ServerUnaryReactor* CustomerValueServiceImpl::GetValueModel(
+    grpc::CallbackServerContext* context, const v1::GetValueModelRequest*,
+    v1::ValueModel* response) {
+  return ResultOnLoop(gate_, loop_, context, "GetValueModel", response, [this](const Caller&) {
+    return absl::StatusOr<v1::ValueModel>(desk_->Model());
+  });
 }
 
 grpc::ServerUnaryReactor* SurveyServiceImpl::RecordSurvey(grpc::CallbackServerContext* context,
-                                                           const v1::RecordSurveyRequest* request,
-                                                           v1::Survey* response) {
-  return OnLoop(gate_, loop_, context, "RecordSurvey", response,
-                [this, request](const Caller& c) { return desk_->Record(*request, c.principal); });
+                                                          const v1::RecordSurveyRequest* request,
+                                                          v1::Survey* response) {
+  return ResultOnLoop(
+      gate_, loop_, context, "RecordSurvey", response,
+      [this, request](const Caller& c) { return desk_->Record(*request, c.principal); });
 }
 
-grpc::ServerUnaryReactor* SurveyServiceImpl::GetSatisfaction(grpc::CallbackServerContext* context,
-                                                              const v1::GetSatisfactionRequest* request,
-                                                              v1::SatisfactionReport* response) {
-  return Here(gate_, context, "GetSatisfaction", response,
-              [this, request](const Caller&) { return desk_->Satisfaction(*request); });
+grpc::ServerUnaryReactor* SurveyServiceImpl::GetSatisfaction(
+    grpc::CallbackServerContext* context, const v1::GetSatisfactionRequest* request,
+    v1::SatisfactionReport* response) {
+  return ResultHere(gate_, context, "GetSatisfaction", response,
+                    [this, request](const Caller&) { return desk_->Satisfaction(*request); });
 }
 
 }  // namespace servicedesk::server
