@@ -47,6 +47,9 @@ std::string FormatMonth(absl::CivilMonth month) {
 
 std::optional<absl::CivilMonth> ParseMonth(std::string_view text) {
   int year = 0, month = 0;
+  for (std::size_t i : {0u, 1u, 2u, 3u, 5u, 6u}) {
+    if (i >= text.size() || text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
   if (text.size() != 7 || text[4] != '-' || !absl::SimpleAtoi(absl::string_view(text.data(), 4), &year) ||
       !absl::SimpleAtoi(absl::string_view(text.data() + 5, 2), &month) || year < 1970 || year > 9999 || month < 1 || month > 12) {
     return std::nullopt;

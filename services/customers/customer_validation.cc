@@ -14,14 +14,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// Identifiers end up inside storage keys: printable, no separators.
-bool IsPrintableIdentifier(absl::string_view value) {
-  for (unsigned char c : value) {
-    if (c < 0x21 || c == 0x7f) return false;
-  }
-  return true;
-}
-
 absl::Status CheckText(std::string* value, std::size_t limit, absl::string_view field) {
   *value = std::string(absl::StripAsciiWhitespace(*value));
   if (HasControlCharacter(*value)) {
@@ -87,6 +79,13 @@ absl::Status CheckLength(absl::string_view value, std::size_t limit, absl::strin
     return absl::InvalidArgumentError(absl::StrCat(field, ": longer than ", limit, " characters"));
   }
   return absl::OkStatus();
+}
+
+bool IsPrintableIdentifier(absl::string_view value) {
+  for (unsigned char c : value) {
+    if (c < 0x21 || c == 0x7f) return false;
+  }
+  return true;
 }
 
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field) {

@@ -39,6 +39,10 @@ absl::Status ValidateWrapUp(std::string* code, std::string* notes, absl::string_
 absl::Status ValidateInteraction(v1::Interaction* interaction, absl::Time now,
                                  absl::string_view field);
 
+// Identifiers end up inside storage keys: printable ASCII, no spaces or separators (UTF-8
+// letters pass).
+bool IsPrintableIdentifier(absl::string_view value);
+
 absl::Status ValidateRequestId(absl::string_view request_id, absl::string_view field);
 absl::Status ValidateExternalId(absl::string_view external_id, absl::string_view field);
 

@@ -17,8 +17,9 @@
 
 namespace servicedesk::server {
 
-// `entry` comes with its channel, direction, queue, outcome, text and reference; its name,
-// time and agent (when `principal` is an agent) are set here, its text cut to 4,000 bytes.
+// `entry` comes with its channel, direction, queue, outcome, text and reference (and agent,
+// when it is not the one acting); its name, time and agent (when not given and `principal` is
+// an agent) are set here, its text cut to at most 4,000 bytes at a character boundary.
 void AppendHistoryEntry(rocksdb::WriteBatch* batch, storage::EventWriter* writer,
                         const storage::CustomerStore* customers, uint64_t customer_id, const std::string& principal,
                         absl::Time at, v1::Interaction entry, v1::ScreenPopRow* pop);

@@ -30,7 +30,7 @@ absl::Status CheckName(const std::string& value, std::initializer_list<const cha
   if (auto s = customers::CheckLength(value, customers::Limits::kShortText, field); !s.ok()) return s;
   for (const char* prefix : prefixes) {
     if (absl::StartsWith(value, prefix) && value.size() > std::string_view(prefix).size() &&
-        value.find_first_of(" \t\r\n") == std::string::npos) {
+        customers::IsPrintableIdentifier(value)) {
       return absl::OkStatus();
     }
   }
@@ -63,7 +63,8 @@ SurveyDesk::SurveyDesk(const Config& config, const Clock* clock, storage::Databa
   if (!absl::LoadTimeZone(config.supervisor.time_zone, &zone_)) zone_ = absl::UTCTimeZone();
 }
 
-absl::StatusOr<v1::Survey> SurveyDesk::Record(const v1::RecordSurveyRequest& request, const std::string& principal) {
+absl::StatusOr<v1::Survey> SurveyDesk::Record(const v1::RecordSurveyRequest& request, const std::string& principal,
+                                              bool agent_caller) {
   if (auto s = customers::ValidateRequestId(request.request_id(), "request_id"); !s.ok()) return s;
   const v1::Survey& in = request.survey();
   if (!request.request_id().empty()) {
@@ -94,6 +95,16 @@ absl::StatusOr<v1::Survey> SurveyDesk::Record(const v1::RecordSurveyRequest& req
   if (auto s = CheckName(in.contact(), {"contacts/", "tickets/", "customers/"}, "survey.contact"); !s.ok()) return s;
   if (auto s = CheckName(in.agent(), {"agents/"}, "survey.agent"); !s.ok()) return s;
   if (auto s = CheckName(in.queue(), {"queues/"}, "survey.queue"); !s.ok()) return s;
+  // A rated interaction is the customer's own.
+  if (absl::StartsWith(in.contact(), "customers/") && !absl::StartsWith(in.contact(), in.customer() + "/interactions/")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("survey.contact: ", in.contact().substr(0, 60), " is not an interaction of ", in.customer()));
+  }
+  // Agents act for themselves: they may not score another agent's (or their own others') work
+  // under a name not theirs.
+  if (agent_caller && !in.agent().empty() && in.agent() != principal) {
+    return absl::PermissionDeniedError("survey.agent: an agent records surveys of their own contacts only");
+  }
   auto customer = customers_->GetCustomer(*customer_id);
   if (!customer.ok()) return customer.status();
   if (!in.contact().empty()) {
@@ -128,6 +139,7 @@ absl::StatusOr<v1::Survey> SurveyDesk::Record(const v1::RecordSurveyRequest& req
   if (!counted.ok()) return counted;
 
   v1::Interaction entry;
+  entry.set_agent(survey.agent());  // who was rated, not who typed it in
   entry.set_channel(v1::INTERACTION_CHANNEL_SURVEY);
   entry.set_direction(v1::DIRECTION_INBOUND);
   entry.set_queue(survey.queue());
@@ -163,8 +175,13 @@ absl::StatusOr<v1::SatisfactionReport> SurveyDesk::Satisfaction(const v1::GetSat
   auto to = month(request.to_month(), "to_month");
   if (!to.ok()) return to.status();
   if (*to < *from) return absl::InvalidArgumentError("to_month: before from_month");
-  if (*to - *from >= kMaxReportMonths) return absl::InvalidArgumentError("to_month: at most 36 months after from_month");
+  if (*to - *from >= kMaxReportMonths) {
+    return absl::InvalidArgumentError("from_month: the range covers at most 36 months (to_month: this month when empty)");
+  }
   if (auto s = customers::CheckLength(request.key(), customers::Limits::kShortText, "key"); !s.ok()) return s;
+  if (!customers::IsPrintableIdentifier(request.key())) {
+    return absl::InvalidArgumentError("key: an agent, queue or tier name (no spaces or control characters)");
+  }
   auto rows = store_.ListSatisfaction(request.by(), request.key(), crm::FormatMonth(*from), crm::FormatMonth(*to));
   if (!rows.ok()) return rows.status();
   v1::SatisfactionReport report;

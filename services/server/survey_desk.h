@@ -24,8 +24,10 @@ class SurveyDesk {
              const storage::CustomerStore* customers);
 
   // On the loop. INVALID_ARGUMENT naming the field; NOT_FOUND for an unknown customer;
-  // ALREADY_EXISTS for a second survey of one contact.
-  absl::StatusOr<v1::Survey> Record(const v1::RecordSurveyRequest& request, const std::string& principal);
+  // ALREADY_EXISTS for a second survey of one contact; PERMISSION_DENIED for an agent
+  // (`agent_caller`) naming another agent.
+  absl::StatusOr<v1::Survey> Record(const v1::RecordSurveyRequest& request, const std::string& principal,
+                                    bool agent_caller);
   // Any thread.
   absl::StatusOr<v1::SatisfactionReport> Satisfaction(const v1::GetSatisfactionRequest& request) const;
 

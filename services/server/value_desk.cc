@@ -459,9 +459,10 @@ absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase p
   }
   if (auto s = Commit(&batch, &events); !s.ok()) return s;
   if (job_) touched_.insert(customer);
-  if (!model_.usable() && !job_ && now + absl::Minutes(1) < job_due_) {
-    // The first purchases of a new desk: score them soon rather than at the next daily run.
-    job_due_ = now + absl::Minutes(1);
+  if (!model_.usable() && !job_ && std::max(now + absl::Minutes(1), job_retry_not_before_) < job_due_) {
+    // The first purchases of a new desk: score them soon rather than at the next daily run
+    // (but not sooner than a failed run's back-off).
+    job_due_ = std::max(now + absl::Minutes(1), job_retry_not_before_);
     ArmJobTimer();
   }
   return purchase;
@@ -952,7 +953,7 @@ void ValueDesk::FinishJob(std::shared_ptr<Job> job, absl::Status status) {
   } else {
     LogEvent(spdlog::level::err, "value.recompute_failed", {{"error", std::string(status.message())}});
     // Not again at once: a lasting problem (an unreadable row) would scan the base back to back.
-    job_due_ = clock_->Now() + absl::Minutes(10);
+    job_due_ = job_retry_not_before_ = clock_->Now() + absl::Minutes(10);
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();

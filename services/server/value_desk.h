@@ -160,6 +160,7 @@ class ValueDesk {
   asio::steady_timer job_timer_;
   bool stopped_ = false;
   absl::Time job_due_ = absl::InfinitePast();
+  absl::Time job_retry_not_before_ = absl::InfinitePast();  // after a failed run
   absl::Time expiry_retry_at_ = absl::InfinitePast();  // after a failed expiry
 
   std::shared_ptr<Job> job_;  // the running one

@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* SurveyServiceImpl::RecordSurvey(grpc::CallbackServerCo
                                                           v1::Survey* response) {
   return ResultOnLoop(
       gate_, loop_, context, "RecordSurvey", response,
-      [this, request](const Caller& c) { return desk_->Record(*request, c.principal); });
+      [this, request](const Caller& c) { return desk_->Record(*request, c.principal, c.role == Role::kAgent); });
 }
 
 grpc::ServerUnaryReactor* SurveyServiceImpl::GetSatisfaction(

@@ -509,7 +509,9 @@ TEST_F(ValueTest, SurveysAreInTheHistoryAndInSatisfactionByAgentQueueTierAndMont
   EXPECT_EQ(survey.tier(), v1::CUSTOMER_TIER_KEY_IMPORTANT);
   EXPECT_EQ(survey.recorded_by(), "agents/a-1");
   ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(bob, "contacts/2", 2), &survey).ok());
-  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), SurveyOf(bob, "contacts/3", 4, "agents/a-2"), &survey).ok());
+  // The IVR or a supervisor records surveys of any agent's contacts; an agent only of their own.
+  ASSERT_TRUE(
+      surveys_->RecordSurvey(Context(kSupervisor).get(), SurveyOf(bob, "contacts/3", 4, "agents/a-2"), &survey).ok());
   const auto entries = History(ada, v1::INTERACTION_CHANNEL_SURVEY);
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].outcome(), "score 5/5");
@@ -580,6 +582,12 @@ TEST_F(ValueTest, BadSurveysAreRefusedNamingTheFieldAndChangeNothing) {
       {[](auto& r) { r.mutable_survey()->set_comment(std::string(4001, 'x')); }, grpc::INVALID_ARGUMENT,
        "survey.comment: longer than"},
       {[](auto& r) { r.mutable_survey()->set_customer("customers/424242"); }, grpc::NOT_FOUND, "customers/424242"},
+      {[](auto& r) { r.mutable_survey()->set_agent(std::string("agents/a-1\0x", 12)); }, grpc::INVALID_ARGUMENT,
+       "survey.agent: "},
+      {[](auto& r) { r.mutable_survey()->set_agent("agents/a-2"); }, grpc::PERMISSION_DENIED,
+       "survey.agent: an agent records surveys of their own contacts only"},
+      {[](auto& r) { r.mutable_survey()->set_contact("customers/999/interactions/4"); }, grpc::INVALID_ARGUMENT,
+       "survey.contact: customers/999/interactions/4 is not an interaction of"},
       {[](auto& r) { r.mutable_survey()->set_contact("contacts/1"); }, grpc::ALREADY_EXISTS,
        "survey.contact: contacts/1 already has a survey"},
   };
@@ -601,9 +609,30 @@ TEST_F(ValueTest, BadSurveysAreRefusedNamingTheFieldAndChangeNothing) {
   report.set_from_month("2026-01");
   report.set_to_month("2030-01");
   EXPECT_THAT(surveys_->GetSatisfaction(Context(kSupervisor).get(), report, &out).error_message(),
-              StartsWith("to_month: at most 36 months"));
+              StartsWith("from_month: the range covers at most 36 months"));
+  report.set_from_month("2030-01");
+  report.set_key(std::string("agents/a-1\0", 11));
+  EXPECT_THAT(surveys_->GetSatisfaction(Context(kSupervisor).get(), report, &out).error_message(),
+              StartsWith("key: "));
+  report.clear_key();
   EXPECT_EQ(surveys_->GetSatisfaction(Context(kAgent).get(), report, &out).error_code(), grpc::PERMISSION_DENIED);
   EXPECT_EQ(servicedesk::testing::SnapshotAll(desk_->database()), before);
+
+  // A comment of 4,000 characters in Chinese (12,000 bytes) is kept whole on the survey and cut
+  // at a character boundary in the history: the screen pop stays readable.
+  std::string long_comment;
+  for (int i = 0; i < 4000; ++i) long_comment += "满";
+  auto long_survey = SurveyOf(ada, "contacts/20", 5);
+  long_survey.mutable_survey()->set_comment(long_comment);
+  ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), long_survey, &survey).ok());
+  EXPECT_EQ(survey.comment(), long_comment);
+  v1::GetCustomerContextRequest pop_request;
+  pop_request.set_customer(ada);
+  v1::CustomerContext pop;
+  auto pop_status = customers_->GetCustomerContext(Context(kAgent).get(), pop_request, &pop);
+  ASSERT_TRUE(pop_status.ok()) << pop_status.error_message();
+  EXPECT_EQ(pop.recent_interactions(0).text().size(), 3999u);  // 1,333 characters of 3 bytes
+  EXPECT_EQ(pop.recent_interactions(0).agent(), "agents/a-1");
 
   // A retry with the same request id records nothing new.
   auto request = SurveyOf(ada, "contacts/10", 5);
@@ -612,7 +641,7 @@ TEST_F(ValueTest, BadSurveysAreRefusedNamingTheFieldAndChangeNothing) {
   ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), request, &first).ok());
   ASSERT_TRUE(surveys_->RecordSurvey(Context(kAgent).get(), request, &again).ok());
   EXPECT_EQ(again.name(), first.name());
-  EXPECT_EQ(History(ada, v1::INTERACTION_CHANNEL_SURVEY).size(), 2u);
+  EXPECT_EQ(History(ada, v1::INTERACTION_CHANNEL_SURVEY).size(), 3u);
 }
 
 }  // namespace
