@@ -631,8 +631,13 @@ TEST_F(ValueTest, BadSurveysAreRefusedNamingTheFieldAndChangeNothing) {
   v1::CustomerContext pop;
   auto pop_status = customers_->GetCustomerContext(Context(kAgent).get(), pop_request, &pop);
   ASSERT_TRUE(pop_status.ok()) << pop_status.error_message();
-  EXPECT_EQ(pop.recent_interactions(0).text().size(), 3999u);  // 1,333 characters of 3 bytes
-  EXPECT_EQ(pop.recent_interactions(0).agent(), "agents/a-1");
+  const v1::Interaction* entry = nullptr;
+  for (const auto& i : pop.recent_interactions()) {
+    if (i.reference() == "contacts/20") entry = &i;
+  }
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->text().size(), 3999u);  // 1,333 characters of 3 bytes
+  EXPECT_EQ(entry->agent(), "agents/a-1");
 
   // A retry with the same request id records nothing new.
   auto request = SurveyOf(ada, "contacts/10", 5);
