@@ -129,7 +129,8 @@ def stubs():
     for module in ("common_pb2", "customer_pb2", "customer_pb2_grpc", "diagnostics_pb2",
                    "diagnostics_pb2_grpc", "events_pb2", "routing_pb2", "routing_pb2_grpc", "cti_pb2",
                    "cti_pb2_grpc", "supervisor_pb2", "supervisor_pb2_grpc", "ticket_pb2",
-                   "ticket_pb2_grpc", "complaint_pb2", "complaint_pb2_grpc"):
+                   "ticket_pb2_grpc", "complaint_pb2", "complaint_pb2_grpc", "customer_value_pb2",
+                   "customer_value_pb2_grpc", "survey_pb2", "survey_pb2_grpc"):
         names[module] = importlib.import_module(f"servicedesk.v1.{module}")
     names["health_pb2"] = importlib.import_module("health_pb2")
     names["health_pb2_grpc"] = importlib.import_module("health_pb2_grpc")
@@ -436,6 +437,12 @@ class DeskProcess:
 
     def complaints(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().complaint_pb2_grpc.ComplaintServiceStub(self.channel()), token, timeout)
+
+    def values(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().customer_value_pb2_grpc.CustomerValueServiceStub(self.channel()), token, timeout)
+
+    def surveys(self, token=None, timeout=CALL_TIMEOUT):
+        return Client(stubs().survey_pb2_grpc.SurveyServiceStub(self.channel()), token, timeout)
 
     def supervisor(self, token=None, timeout=CALL_TIMEOUT):
         return Client(stubs().supervisor_pb2_grpc.SupervisorServiceStub(self.channel()), token,
