@@ -7,22 +7,13 @@
 #include "services/customers/resource_names.h"
 #include "services/server/history_entry.h"
 #include "services/server/routing_proto.h"
+#include "services/tickets/sla_policy.h"
 
 namespace servicedesk::server {
 
 namespace {
 
 constexpr int kMaxReportMonths = 36;
-
-const char* TierKey(v1::CustomerTier tier) {
-  switch (tier) {
-    case v1::CUSTOMER_TIER_KEY_IMPORTANT: return "key-important";
-    case v1::CUSTOMER_TIER_KEY_SECONDARY: return "key-secondary";
-    case v1::CUSTOMER_TIER_ORDINARY: return "ordinary";
-    case v1::CUSTOMER_TIER_SMALL: return "small";
-    default: return "unknown";
-  }
-}
 
 // A resource name of `collection` ("agents/"): the prefix, then an id without spaces.
 absl::Status CheckName(const std::string& value, std::initializer_list<const char*> prefixes, const std::string& field) {
@@ -134,7 +125,7 @@ absl::StatusOr<v1::Survey> SurveyDesk::Record(const v1::RecordSurveyRequest& req
   absl::Status counted;
   Count(store_, &batch, v1::SATISFACTION_DIMENSION_AGENT, survey.agent(), month, survey.score(), &counted);
   Count(store_, &batch, v1::SATISFACTION_DIMENSION_QUEUE, survey.queue(), month, survey.score(), &counted);
-  Count(store_, &batch, v1::SATISFACTION_DIMENSION_TIER, TierKey(survey.tier()), month, survey.score(), &counted);
+  Count(store_, &batch, v1::SATISFACTION_DIMENSION_TIER, tickets::CustomerTierName(static_cast<tickets::CustomerTier>(survey.tier())), month, survey.score(), &counted);
   Count(store_, &batch, v1::SATISFACTION_DIMENSION_DESK, "desk", month, survey.score(), &counted);
   if (!counted.ok()) return counted;
 

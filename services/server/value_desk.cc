@@ -13,6 +13,7 @@
 #include "services/server/history_entry.h"
 #include "services/server/logging.h"
 #include "services/server/routing_proto.h"
+#include "services/tickets/sla_policy.h"
 
 namespace servicedesk::server {
 
@@ -31,14 +32,9 @@ v1::Money MoneyOf(int64_t micros, const std::string& currency) {
   return money;
 }
 
+// The tickets core names the pyramid's tiers ("key-important", ...; "unknown").
 const char* TierName(v1::CustomerTier tier) {
-  switch (tier) {
-    case v1::CUSTOMER_TIER_KEY_IMPORTANT: return "key-important";
-    case v1::CUSTOMER_TIER_KEY_SECONDARY: return "key-secondary";
-    case v1::CUSTOMER_TIER_ORDINARY: return "ordinary";
-    case v1::CUSTOMER_TIER_SMALL: return "small";
-    default: return "unspecified";
-  }
+  return tickets::CustomerTierName(static_cast<tickets::CustomerTier>(tier));
 }
 
 const char* LifecycleName(v1::LifecycleState state) {
@@ -249,12 +245,13 @@ v1::CustomerValue ValueDesk::PresentWith(const crm::ValueModel& model, uint64_t 
 }
 
 absl::Status ValueDesk::Stage(rocksdb::WriteBatch* batch, uint64_t customer, const std::optional<Was>& before,
-                              const v1::CustomerValue& after,
-                              const Cause& cause, absl::Time now, std::vector<v1::Event>* events,
-                              int64_t* tier_changes, int64_t* lifecycle_changes) {
+                              const v1::Customer* file_read, const v1::CustomerValue& after, const Cause& cause,
+                              absl::Time now, std::vector<v1::Event>* events, int64_t* tier_changes,
+                              int64_t* lifecycle_changes) {
   store_.PutValue(batch, customer, after);
   std::optional<v1::Customer> file;
-  if (!before) {
+  if (file_read != nullptr) file = *file_read;
+  if (!before && !file) {
     auto read = customers_->GetCustomer(customer);
     if (!read.ok()) return read.status();
     file = *std::move(read);
@@ -326,6 +323,19 @@ absl::Status ValueDesk::Commit(rocksdb::WriteBatch* batch, std::vector<v1::Event
   for (auto& event : *events) written.push_back(&event);
   auto seq = writer_->Commit(batch, written);
   return seq.ok() ? absl::OkStatus() : seq.status();
+}
+
+absl::StatusOr<ValueDesk::Current> ValueDesk::ReadCurrent(uint64_t customer) const {
+  Current current;
+  auto stored = store_.GetValue(customer);
+  if (!stored.ok()) return stored.status();
+  current.before = *std::move(stored);
+  if (!current.before) {
+    auto read = customers_->GetCustomer(customer);
+    if (!read.ok()) return read.status();
+    current.file = *std::move(read);
+  }
+  return current;
 }
 
 absl::StatusOr<uint64_t> ValueDesk::ExistingCustomer(const std::string& name, const std::string& field) const {
@@ -424,17 +434,11 @@ absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase p
   }
   auto base_micros = CheckPurchase(&purchase, now, field);
   if (!base_micros.ok()) return base_micros.status();
-  auto before = store_.GetValue(customer);
-  if (!before.ok()) return before.status();
+  auto current = ReadCurrent(customer);
+  if (!current.ok()) return current.status();
   const absl::Time at = FromTimestamp(purchase.purchase_time());
   auto figures = FiguresOf(customer, now, {{at, *base_micros}});
   if (!figures.ok()) return figures.status();
-  std::optional<v1::Customer> file;
-  if (!before->has_value()) {
-    auto read = customers_->GetCustomer(customer);
-    if (!read.ok()) return read.status();
-    file = *std::move(read);
-  }
 
   rocksdb::WriteBatch batch;
   const uint64_t id = writer_->NextId(&batch, "purchase");
@@ -451,9 +455,9 @@ absl::StatusOr<v1::Purchase> ValueDesk::Record(uint64_t customer, v1::Purchase p
   *recorded.mutable_purchase_recorded()->mutable_purchase() = purchase;
   recorded.mutable_purchase_recorded()->set_request_id(request_id);
   events.push_back(std::move(recorded));
-  const v1::CustomerValue after = Present(customer, *figures, before->has_value() ? &**before : nullptr,
-                                          file ? &*file : nullptr, now);
-  if (auto s = Stage(&batch, customer, WasOf(*before), after, {"purchase", "", principal, false}, now, &events);
+  const v1::CustomerValue after = Present(customer, *figures, current->before_or_null(), current->file_or_null(), now);
+  if (auto s = Stage(&batch, customer, WasOf(current->before), current->file_or_null(), after,
+                     {"purchase", "", principal, false}, now, &events);
       !s.ok()) {
     return s;
   }
@@ -577,18 +581,12 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::ChangeOverride(uint64_t customer,
                                                             const Cause& cause) {
   if (auto s = Refused(); !s.ok()) return s;
   const absl::Time now = clock_->Now();
-  auto before = store_.GetValue(customer);
-  if (!before.ok()) return before.status();
-  std::optional<v1::Customer> file;
-  if (!before->has_value()) {
-    auto read = customers_->GetCustomer(customer);
-    if (!read.ok()) return read.status();
-    file = *std::move(read);
-  }
+  auto current = ReadCurrent(customer);
+  if (!current.ok()) return current.status();
+  const std::optional<v1::CustomerValue>& before = current->before;
   auto figures = FiguresOf(customer, now);
   if (!figures.ok()) return figures.status();
-  v1::CustomerValue after =
-      Present(customer, *figures, before->has_value() ? &**before : nullptr, file ? &*file : nullptr, now);
+  v1::CustomerValue after = Present(customer, *figures, current->before_or_null(), current->file_or_null(), now);
   if (override_) {
     *after.mutable_tier_override() = *override_;
   } else {
@@ -598,13 +596,15 @@ absl::StatusOr<v1::CustomerValue> ValueDesk::ChangeOverride(uint64_t customer,
 
   rocksdb::WriteBatch batch;
   std::optional<absl::Time> old_expiry;
-  if (before->has_value() && (*before)->has_tier_override()) {
-    old_expiry = FromTimestamp((*before)->tier_override().expire_time());
+  if (before && before->has_tier_override()) {
+    old_expiry = FromTimestamp(before->tier_override().expire_time());
     store_.DeleteOverrideExpiry(&batch, *old_expiry, customer);
   }
   if (override_) store_.PutOverrideExpiry(&batch, FromTimestamp(override_->expire_time()), customer);
   std::vector<v1::Event> events;
-  if (auto s = Stage(&batch, customer, WasOf(*before), after, cause, now, &events); !s.ok()) return s;
+  if (auto s = Stage(&batch, customer, WasOf(before), current->file_or_null(), after, cause, now, &events); !s.ok()) {
+    return s;
+  }
   if (auto s = Commit(&batch, &events); !s.ok()) return s;
   if (old_expiry) expiries_.erase({*old_expiry, customer});
   if (override_) expiries_.insert({FromTimestamp(override_->expire_time()), customer});
@@ -879,7 +879,7 @@ void ValueDesk::ApplyChunk(std::shared_ptr<Job> job) {
       status = absl::InternalError("a rescored value does not parse");
       break;
     }
-    status = Stage(&batch, r.customer, r.before, after, cause, now, &events, &job->tier_changes,
+    status = Stage(&batch, r.customer, r.before, nullptr, after, cause, now, &events, &job->tier_changes,
                    &job->lifecycle_changes);
   }
   if (job->next == job->changed.size() && !job->late_taken) {
@@ -919,23 +919,17 @@ void ValueDesk::ApplyChunk(std::shared_ptr<Job> job) {
 
 absl::Status ValueDesk::RescoreStored(rocksdb::WriteBatch* batch, uint64_t customer, const crm::ValueModel& model,
                                       absl::Time now, const Cause& cause, std::vector<v1::Event>* events, Job* job) {
-  auto before = store_.GetValue(customer);
-  if (!before.ok()) return before.status();
-  std::optional<v1::Customer> file;
-  if (!before->has_value()) {
-    auto read = customers_->GetCustomer(customer);
-    if (absl::IsNotFound(read.status())) return absl::OkStatus();
-    if (!read.ok()) return read.status();
-    file = *std::move(read);
-  }
+  auto current = ReadCurrent(customer);
+  if (absl::IsNotFound(current.status())) return absl::OkStatus();  // no longer a customer
+  if (!current.ok()) return current.status();
   auto figures = FiguresOf(customer, now);
   if (!figures.ok()) return figures.status();
-  if (figures->count == 0 && !before->has_value()) return absl::OkStatus();
+  if (figures->count == 0 && !current->before) return absl::OkStatus();
   v1::CustomerValue after =
-      PresentWith(model, customer, *figures, before->has_value() ? &**before : nullptr, file ? &*file : nullptr, now);
-  if (before->has_value() && Comparable(**before) == Comparable(after)) return absl::OkStatus();
-  return Stage(batch, customer, WasOf(*before), after, cause, now, events, &job->tier_changes,
-               &job->lifecycle_changes);
+      PresentWith(model, customer, *figures, current->before_or_null(), current->file_or_null(), now);
+  if (current->before && Comparable(*current->before) == Comparable(after)) return absl::OkStatus();
+  return Stage(batch, customer, WasOf(current->before), current->file_or_null(), after, cause, now, events,
+               &job->tier_changes, &job->lifecycle_changes);
 }
 
 void ValueDesk::FinishJob(std::shared_ptr<Job> job, absl::Status status) {

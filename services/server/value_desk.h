@@ -102,6 +102,15 @@ class ValueDesk {
     std::string after;  // serialized CustomerValue
   };
 
+  // What a customer's rescoring starts from: their stored value, and their file when there is
+  // no value yet (its tier and lifecycle state stand until the rules say otherwise).
+  struct Current {
+    std::optional<v1::CustomerValue> before;
+    std::optional<v1::Customer> file;
+    const v1::CustomerValue* before_or_null() const { return before ? &*before : nullptr; }
+    const v1::Customer* file_or_null() const { return file ? &*file : nullptr; }
+  };
+  absl::StatusOr<Current> ReadCurrent(uint64_t customer) const;
   // The customer's figures from storage, with `extra` purchases not written yet.
   absl::StatusOr<crm::PurchaseFigures> FiguresOf(uint64_t customer, absl::Time now,
                                                  const std::vector<std::pair<absl::Time, int64_t>>& extra = {}) const;
@@ -115,8 +124,9 @@ class ValueDesk {
                                 const v1::CustomerValue* before, const v1::Customer* file, absl::Time now) const;
   // Adds the value row and, when the tier or lifecycle state moved, the file, the screen pop,
   // the history entries and a CustomerValueChanged event.
+  // `file`: the customer's file when the caller has read it already (else read here when needed).
   absl::Status Stage(rocksdb::WriteBatch* batch, uint64_t customer, const std::optional<Was>& before,
-                     const v1::CustomerValue& after, const Cause& cause, absl::Time now,
+                     const v1::Customer* file, const v1::CustomerValue& after, const Cause& cause, absl::Time now,
                      std::vector<v1::Event>* events, int64_t* tier_changes = nullptr,
                      int64_t* lifecycle_changes = nullptr);
   absl::Status Commit(rocksdb::WriteBatch* batch, std::vector<v1::Event>* events);
